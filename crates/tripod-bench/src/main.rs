@@ -1,0 +1,1 @@
+fn main() { println!("tripod-bench: scenarios are being written"); }

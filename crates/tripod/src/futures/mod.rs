@@ -1,0 +1,1 @@
+//! `tripod::futures` (being built).

@@ -1,0 +1,1 @@
+//! `tripod::queue` (being built).

@@ -1,0 +1,1 @@
+//! `tripod::sched` (being built).

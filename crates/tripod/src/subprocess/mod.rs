@@ -1,0 +1,1 @@
+//! `tripod::subprocess` (being built).

@@ -1,0 +1,1 @@
+//! `tripod::threading` (being built).
