@@ -1,0 +1,82 @@
+"""Shared helpers for the Python peers of tripod-bench (standard library only).
+
+The harness runs each `<scenario>.py` with these environment variables:
+
+    TRIPOD_BENCH_QUICK     "1" for a --quick smoke run
+    TRIPOD_BENCH_BUDGET_S  time budget of one measurement, in seconds
+    TRIPOD_BENCH_RUNS      number of timed runs aimed for
+
+and reads the JSON lines the script prints on stdout:
+
+    {"scenario": ..., "impl": ..., "metric": ..., "value": ..., "unit": ...,
+     "better": "higher"|"lower", "runs": ..., "spread": ...}
+    {"skip": "reason", "impl": "name"}     # a peer that cannot run here
+
+The timing policy is the harness's (src/measure.rs): one warm-up run, then timed runs until
+RUNS were made or BUDGET_S has passed since the warm-up began (at least one), and the median
+rate is reported with its spread (max - min) / median.
+"""
+
+import importlib
+import json
+import os
+import statistics
+import sys
+import time
+
+QUICK = os.environ.get("TRIPOD_BENCH_QUICK") == "1"
+BUDGET_S = float(os.environ.get("TRIPOD_BENCH_BUDGET_S", "0.5" if QUICK else "3"))
+RUNS = int(os.environ.get("TRIPOD_BENCH_RUNS", "3" if QUICK else "5"))
+
+
+def size(full):
+    """The workload size: `full`, or a tenth of it (at least 1) in a quick run."""
+    return max(1, full // 10) if QUICK else full
+
+
+def emit(obj):
+    print(json.dumps(obj), flush=True)
+
+
+def skip(reason, impl="python"):
+    """Reports that peer `impl` cannot run here."""
+    emit({"skip": reason, "impl": impl})
+
+
+def try_import(module, impl):
+    """Imports an optional third-party peer; None (and a skip line) when not importable."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        skip(f"{module} is not importable ({e})", impl)
+        return None
+
+
+def rate(scenario, impl, metric, unit, units, run):
+    """Measures the rate of `run` (which does `units` units of work and returns the seconds
+    its timed part took) and prints the JSON line."""
+    start = time.perf_counter()
+    run()  # warm-up
+    rates = []
+    while not rates or (len(rates) < RUNS and time.perf_counter() - start < BUDGET_S):
+        rates.append(units / max(run(), 1e-9))
+    median = statistics.median(rates)
+    spread = (max(rates) - min(rates)) / median if median > 0 else 0.0
+    emit({
+        "scenario": scenario,
+        "impl": impl,
+        "metric": metric,
+        "value": median,
+        "unit": unit,
+        "better": "higher",
+        "runs": len(rates),
+        "spread": spread,
+    })
+
+
+def main(fn):
+    """Runs `fn`, turning an unexpected error into a failure the harness reports."""
+    try:
+        fn()
+    except KeyboardInterrupt:
+        sys.exit(130)

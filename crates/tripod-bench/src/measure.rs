@@ -1,0 +1,134 @@
+//! Timing: run a workload repeatedly within a time budget and summarise the runs.
+//!
+//! The policy, the same in the Python peers (`python/_bench.py`):
+//!
+//! 1. one warm-up run, not counted (threads of a pool are spawned, caches and allocators
+//!    warmed, the CPU clock ramped up);
+//! 2. timed runs until [`Budget::runs`] have been made or [`Budget::time`] has passed since
+//!    the warm-up began, with at least one timed run whatever the budget;
+//! 3. the reported value is the **median** of the runs' rates; the spread
+//!    `(max - min) / median` is reported next to it.
+//!
+//! Why the median and not the best run: these machines are shared by several jobs, so a
+//! run can be slowed by a neighbour (which the median ignores) but also, for the
+//! multi-thread scenarios, sped up by a lucky schedule (which "best of" would keep). The
+//! median of five is robust to one or two outliers either way.
+
+use std::time::{Duration, Instant};
+
+/// How long one measurement may take and how many timed runs it aims for.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Time after which no further timed run is started (the run in progress finishes).
+    pub time: Duration,
+    /// Number of timed runs aimed for (the median is taken over them).
+    pub runs: usize,
+}
+
+impl Budget {
+    /// The budget of a full run: up to 5 runs within 3 s.
+    pub const FULL: Budget = Budget {
+        time: Duration::from_secs(3),
+        runs: 5,
+    };
+    /// The budget of a `--quick` smoke run: up to 3 runs within 0.5 s.
+    pub const QUICK: Budget = Budget {
+        time: Duration::from_millis(500),
+        runs: 3,
+    };
+}
+
+/// The summary of the timed runs of one measurement, as rates (units per second).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    /// Median rate over the timed runs.
+    pub median: f64,
+    /// `(max - min) / median`: 0.1 means the runs were within 10% of each other.
+    pub spread: f64,
+    /// Number of timed runs.
+    pub runs: usize,
+}
+
+impl Summary {
+    /// Summarises rates (units per second); `None` when `rates` is empty.
+    pub fn of_rates(mut rates: Vec<f64>) -> Option<Summary> {
+        if rates.is_empty() {
+            return None;
+        }
+        rates.sort_by(f64::total_cmp);
+        let n = rates.len();
+        let median = if n % 2 == 1 {
+            rates[n / 2]
+        } else {
+            (rates[n / 2 - 1] + rates[n / 2]) / 2.0
+        };
+        let spread = if median > 0.0 {
+            (rates[n - 1] - rates[0]) / median
+        } else {
+            0.0
+        };
+        Some(Summary {
+            median,
+            spread,
+            runs: n,
+        })
+    }
+}
+
+/// Measures a rate: `run` performs `units` units of work (tasks, items, operations) and
+/// returns how long the part to be timed took (so that it can leave its set-up, such as
+/// spawning threads, out of the timing, and check its result after).
+///
+/// Follows the policy in the module docs: one warm-up run, then timed runs within `budget`.
+pub fn rate(budget: Budget, units: u64, mut run: impl FnMut() -> Duration) -> Summary {
+    let start = Instant::now();
+    run(); // warm-up
+    let mut rates = Vec::with_capacity(budget.runs);
+    while rates.is_empty() || (rates.len() < budget.runs && start.elapsed() < budget.time) {
+        let elapsed = run().as_secs_f64().max(1e-9);
+        rates.push(units as f64 / elapsed);
+    }
+    Summary::of_rates(rates).expect("at least one timed run")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        let s = Summary::of_rates(vec![3.0, 1.0, 2.0]).unwrap();
+        assert_eq!(s.median, 2.0);
+        assert_eq!(s.runs, 3);
+        assert_eq!(s.spread, 1.0);
+        let s = Summary::of_rates(vec![4.0, 1.0, 2.0, 3.0]).unwrap();
+        assert_eq!(s.median, 2.5);
+        assert!(Summary::of_rates(Vec::new()).is_none());
+    }
+
+    #[test]
+    fn rate_makes_at_least_one_timed_run_and_at_most_budget_runs() {
+        let mut calls = 0;
+        let zero = Budget {
+            time: Duration::ZERO,
+            runs: 5,
+        };
+        let s = rate(zero, 10, || {
+            calls += 1;
+            Duration::from_millis(1)
+        });
+        assert_eq!((calls, s.runs), (2, 1)); // warm-up + one timed run
+        assert!((s.median - 10_000.0).abs() < 1e-6);
+
+        let mut calls = 0;
+        let roomy = Budget {
+            time: Duration::from_secs(60),
+            runs: 4,
+        };
+        let s = rate(roomy, 1, || {
+            calls += 1;
+            Duration::from_millis(1)
+        });
+        assert_eq!((calls, s.runs), (5, 4));
+    }
+}

@@ -1,0 +1,15 @@
+//! The scenario registry: one file per family, each exporting `SCENARIOS`.
+//!
+//! To add a family `foo`: write `foo.rs` with `pub const SCENARIOS: &[Scenario]`, declare
+//! it below and chain it in [`all`]. Its Python peers go in `python/foo.<name>.py`.
+
+use crate::scenario::Scenario;
+
+mod threads;
+#[cfg(feature = "tripod-impls")]
+mod threads_tripod;
+
+/// Every scenario, in the order `--list` shows and a bare run executes them.
+pub fn all() -> Vec<&'static Scenario> {
+    threads::SCENARIOS.iter().collect()
+}
