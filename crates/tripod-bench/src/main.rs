@@ -1,1 +1,3 @@
-fn main() { println!("tripod-bench: scenarios are being written"); }
+fn main() {
+    println!("tripod-bench: scenarios are being written");
+}
