@@ -25,9 +25,11 @@ type Initializer = Arc<dyn Fn() + Send + Sync>;
 /// * [`submit`](ThreadPoolExecutor::submit) queues a closure and returns its [`Future`];
 ///   [`map`](ThreadPoolExecutor::map) runs a function over items and yields the results in
 ///   input order.
-/// * Workers start lazily, as in Python: a submit starts a new worker only when no worker
-///   is idle and there are fewer than `max_workers`; idle workers are reused. A pool that
-///   is never used starts no thread.
+/// * Workers start lazily, as in Python: a submit starts a new worker only when there are
+///   fewer than `max_workers` and more tasks are queued than workers are idle; idle workers
+///   are reused. A pool that is never used starts no thread. (Python counts idle workers
+///   with a semaphore that only grows, so a pool that ran many tasks on one worker may
+///   never start a second; tripod counts the workers actually idle.)
 /// * A task that panics never takes its worker down: the panic is caught and becomes the
 ///   future's error ([`FutureErrorKind::Panicked`](super::FutureErrorKind::Panicked)).
 /// * Workers are named `ThreadPoolExecutor-{N}_{i}` (N numbers the pools, i the workers of
@@ -61,8 +63,8 @@ struct Shared {
     state: Mutex<PoolState>,
     /// A receiving end kept to drain the queue (cancel_futures, broken pool).
     queue: Receiver<Job>,
-    /// Python's `_idle_semaphore`: a worker adds one after each task, a submit takes one
-    /// instead of starting a worker.
+    /// Workers waiting for a job (or about to: a worker counts itself idle just before it
+    /// completes a future, so that whoever reads the result and submits again sees it).
     idle: AtomicUsize,
     max_workers: usize,
     prefix: String,
@@ -83,8 +85,9 @@ struct PoolState {
 type Job = Box<dyn WorkItem>;
 
 trait WorkItem: Send {
-    /// Runs the task unless its future was cancelled.
-    fn run(self: Box<Self>);
+    /// Runs the task unless its future was cancelled; calls `done` once the task is over
+    /// but before the future completes.
+    fn run(self: Box<Self>, done: &dyn Fn());
     /// Finishes the future without running the task.
     fn abandon(self: Box<Self>, error: FutureError);
 }
@@ -99,13 +102,15 @@ where
     F: FnOnce() -> T + Send,
     T: Send,
 {
-    fn run(self: Box<Self>) {
+    fn run(self: Box<Self>, done: &dyn Fn()) {
         let Task { promise, f } = *self;
         if !promise.set_running_or_notify_cancel() {
+            done();
             return;
         }
         let result = catch_unwind(AssertUnwindSafe(f))
             .map_err(|payload| FutureError::panicked(PanicError::from_payload(payload)));
+        done();
         promise.complete(result);
     }
 
@@ -239,19 +244,13 @@ impl ThreadPoolExecutor {
         future
     }
 
-    /// Starts a worker if none is idle and the pool is not full. Returns the queued jobs to
-    /// fail if no worker could be started at all.
+    /// Starts a worker if the pool is not full and more jobs are queued than workers are
+    /// idle. Returns the queued jobs to fail if no worker could be started at all.
     fn adjust_thread_count(&self, state: &mut PoolState) -> Vec<Job> {
         let shared = &self.shared;
-        // Take an idle token if there is one: an idle worker will pick the job up.
-        if shared
-            .idle
-            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |n| n.checked_sub(1))
-            .is_ok()
+        if state.started >= shared.max_workers
+            || shared.queue.len() <= shared.idle.load(Ordering::SeqCst)
         {
-            return Vec::new();
-        }
-        if state.started >= shared.max_workers {
             return Vec::new();
         }
         let name = format!("{}_{}", shared.prefix, state.started);
@@ -402,10 +401,15 @@ fn worker(shared: Arc<Shared>) {
         }
     }
     let queue = shared.queue.clone();
+    let mark_idle = || {
+        shared.idle.fetch_add(1, Ordering::SeqCst);
+    };
+    mark_idle();
     while let Ok(job) = queue.recv() {
-        job.run();
-        shared.idle.fetch_add(1, Ordering::Release);
+        shared.idle.fetch_sub(1, Ordering::SeqCst);
+        job.run(&mark_idle);
     }
+    shared.idle.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// Python's `_initializer_failed`: the pool becomes broken and every queued task fails.
