@@ -144,8 +144,11 @@ fn blocking_put_on_full_queue_is_released_by_a_get() {
         assert_eq!(q.get(), Ok(0));
         assert_eq!(putter.join().unwrap(), Ok(()));
         assert_eq!(q.len(), maxsize);
-        let last = (0..maxsize).map(|_| q.get().unwrap()).last();
-        assert_eq!(last, Some(usize::MAX));
+        let mut last = 0;
+        for _ in 0..maxsize {
+            last = q.get().unwrap();
+        }
+        assert_eq!(last, usize::MAX);
     }
 }
 
