@@ -40,9 +40,17 @@ fn blocking_put_woken_by_get() {
     });
 }
 
+/// Three threads: bound the preemptions to keep the model small (loom's advice; most
+/// concurrency bugs need few preemptions).
+fn model_bounded(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(f);
+}
+
 #[test]
 fn shutdown_wakes_getter_and_keeps_items() {
-    loom::model(|| {
+    model_bounded(|| {
         let q = Arc::new(Fifo::new(0, true));
         let producer = {
             let q = Arc::clone(&q);
@@ -67,7 +75,7 @@ fn shutdown_wakes_getter_and_keeps_items() {
 
 #[test]
 fn immediate_shutdown_releases_join() {
-    loom::model(|| {
+    model_bounded(|| {
         let q = Arc::new(Fifo::new(0, true));
         let producer = {
             let q = Arc::clone(&q);
