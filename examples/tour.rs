@@ -1,1 +1,3 @@
-fn main() { println!("the tour is being written"); }
+fn main() {
+    println!("the tour is being written");
+}

@@ -15,6 +15,7 @@
 //!
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod entry;
 mod panic;
 
 pub mod futures;
@@ -23,4 +24,5 @@ pub mod sched;
 pub mod subprocess;
 pub mod threading;
 
+pub use entry::main;
 pub use panic::PanicError;

@@ -57,7 +57,9 @@ impl PanicError {
     /// assert_eq!(PanicError::new("lost").message(), "lost");
     /// ```
     pub fn new(message: impl Into<String>) -> Self {
-        PanicError { message: message.into() }
+        PanicError {
+            message: message.into(),
+        }
     }
 
     /// The panic message.
@@ -74,7 +76,9 @@ impl PanicError {
 
 impl fmt::Debug for PanicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PanicError").field("message", &self.message).finish()
+        f.debug_struct("PanicError")
+            .field("message", &self.message)
+            .finish()
     }
 }
 

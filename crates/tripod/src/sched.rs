@@ -1,1 +1,0 @@
-//! `tripod::sched` (being built).
