@@ -6,7 +6,6 @@
 use crate::scenario::Scenario;
 
 mod threads;
-#[cfg(feature = "tripod-impls")]
 mod threads_tripod;
 
 /// Every scenario, in the order `--list` shows and a bare run executes them.

@@ -16,7 +16,6 @@ use std::sync::{Barrier, Condvar};
 use std::thread;
 use std::time::{Duration, Instant};
 
-#[cfg(feature = "tripod-impls")]
 use super::threads_tripod as tripod_impls;
 
 /// The `threads.*` scenarios.
@@ -112,7 +111,6 @@ fn executor_with<P: Pool>(ctx: &mut Ctx<'_>, name: &str, n: u64) {
 
 fn executor(ctx: &mut Ctx<'_>) {
     let n = ctx.size(100_000);
-    #[cfg(feature = "tripod-impls")]
     executor_with::<tripod_impls::Pool>(ctx, "tripod", n);
     executor_with::<RayonPool>(ctx, "rayon", n);
     ctx.python_peers();
@@ -180,7 +178,6 @@ fn transfer<P: Pipe>(n: u64) -> Duration {
 
 fn queue(ctx: &mut Ctx<'_>) {
     let n = ctx.size(1_000_000);
-    #[cfg(feature = "tripod-impls")]
     ctx.rate("tripod", ITEMS, n, || transfer::<tripod_impls::Queue>(n));
     ctx.rate("crossbeam", ITEMS, n, || transfer::<Crossbeam>(n));
     ctx.python_peers();
@@ -393,14 +390,17 @@ mod tests {
     // Tiny sizes: these check that each workload runs and verifies itself, not speed.
 
     #[test]
-    fn executor_workload_runs_on_rayon() {
+    fn executor_workload_runs() {
         let pool = RayonPool::with_workers(2);
+        assert!(submit_then_result(&pool, 100) > Duration::ZERO);
+        let pool = tripod_impls::Pool::with_workers(2);
         assert!(submit_then_result(&pool, 100) > Duration::ZERO);
     }
 
     #[test]
-    fn queue_workload_runs_on_crossbeam() {
+    fn queue_workload_runs() {
         assert!(transfer::<Crossbeam>(1000) > Duration::ZERO);
+        assert!(transfer::<tripod_impls::Queue>(1000) > Duration::ZERO);
     }
 
     #[test]

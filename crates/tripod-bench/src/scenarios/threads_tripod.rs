@@ -1,9 +1,11 @@
 //! The tripod side of the `threads.*` scenarios: tripod's types plugged into the workload
-//! traits of `threads.rs`. Built only with the `tripod-impls` feature (on by default once
-//! `tripod::{threading, queue, futures}` are merged).
+//! traits of `threads.rs`. `Lock` and `Event` are built only with the `tripod-impls`
+//! feature, until `tripod::threading`'s sync primitives are merged.
 
-use super::threads::{CounterLock, Flag, Pipe, Pool as PoolWorkload};
-use tripod::futures::{Executor, Future, ThreadPoolExecutor};
+#[cfg(feature = "tripod-impls")]
+use super::threads::{CounterLock, Flag};
+use super::threads::{Pipe, Pool as PoolWorkload};
+use tripod::futures::{Future, ThreadPoolExecutor};
 
 /// `tripod::futures::ThreadPoolExecutor`: `submit` returns a `Future`, `result` waits on it.
 pub struct Pool(ThreadPoolExecutor);
@@ -46,8 +48,10 @@ impl Pipe for Queue {
 }
 
 /// `tripod::threading::Lock<u64>`.
+#[cfg(feature = "tripod-impls")]
 pub type Lock = tripod::threading::Lock<u64>;
 
+#[cfg(feature = "tripod-impls")]
 impl CounterLock for Lock {
     fn zero() -> Self {
         tripod::threading::Lock::new(0)
@@ -63,8 +67,10 @@ impl CounterLock for Lock {
 }
 
 /// `tripod::threading::Event`.
+#[cfg(feature = "tripod-impls")]
 pub type Event = tripod::threading::Event;
 
+#[cfg(feature = "tripod-impls")]
 impl Flag for Event {
     fn cleared() -> Self {
         tripod::threading::Event::new()
