@@ -1,0 +1,215 @@
+//! [`Event`]: Python's `threading.Event`, a flag threads can wait for.
+//!
+//! The flag is an `AtomicBool`, so `is_set`, `set` on a set event and `wait` on a set event
+//! never touch the lock. Waiting and waking use a `parking_lot` mutex and condition
+//! variable; the flag only changes to `true` under that mutex (so a waiter cannot miss it),
+//! and each `set` bumps a generation counter under the mutex, so a waiter woken by a `set`
+//! returns `true` even if the flag was cleared again before it ran (as CPython does).
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+/// A flag that threads can set, clear and wait for: Python's `threading.Event`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tripod::threading::Event;
+///
+/// let ready = Arc::new(Event::new());
+/// let waiter = {
+///     let ready = Arc::clone(&ready);
+///     std::thread::spawn(move || {
+///         ready.wait();
+///         "go"
+///     })
+/// };
+/// ready.set();
+/// assert_eq!(waiter.join().unwrap(), "go");
+/// assert!(ready.is_set());
+/// ```
+pub struct Event {
+    flag: AtomicBool,
+    /// How many times the flag went from clear to set; guarded by the mutex.
+    generation: Mutex<u64>,
+    cond: Condvar,
+}
+
+impl Event {
+    /// Creates an event whose flag is clear.
+    ///
+    /// ```
+    /// use tripod::threading::Event;
+    ///
+    /// assert!(!Event::new().is_set());
+    /// ```
+    pub const fn new() -> Self {
+        Event {
+            flag: AtomicBool::new(false),
+            generation: Mutex::new(0),
+            cond: Condvar::new(),
+        }
+    }
+
+    /// Whether the flag is set (Python's `event.is_set()`).
+    ///
+    /// ```
+    /// use tripod::threading::Event;
+    ///
+    /// let ev = Event::new();
+    /// ev.set();
+    /// assert!(ev.is_set());
+    /// ```
+    #[inline]
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+
+    /// Sets the flag and wakes every thread waiting for it (Python's `event.set()`).
+    /// Threads that call [`wait`](Event::wait) afterwards return at once, until
+    /// [`clear`](Event::clear) is called.
+    ///
+    /// ```
+    /// use tripod::threading::Event;
+    ///
+    /// let ev = Event::new();
+    /// ev.set();
+    /// ev.set(); // setting a set event does nothing
+    /// ev.wait();
+    /// assert!(ev.is_set());
+    /// ```
+    #[inline]
+    pub fn set(&self) {
+        if self.is_set() {
+            return;
+        }
+        self.set_slow();
+    }
+
+    #[cold]
+    fn set_slow(&self) {
+        let mut generation = self.generation.lock();
+        if self.flag.load(Ordering::Relaxed) {
+            return;
+        }
+        self.flag.store(true, Ordering::Release);
+        *generation = generation.wrapping_add(1);
+        self.cond.notify_all();
+    }
+
+    /// Clears the flag (Python's `event.clear()`); later waiters block until the next
+    /// [`set`](Event::set).
+    ///
+    /// ```
+    /// use tripod::threading::Event;
+    ///
+    /// let ev = Event::new();
+    /// ev.set();
+    /// ev.clear();
+    /// assert!(!ev.is_set());
+    /// ```
+    #[inline]
+    pub fn clear(&self) {
+        self.flag.store(false, Ordering::Release);
+    }
+
+    /// Blocks until the flag is set (Python's `event.wait()`). Returns at once if it is
+    /// set already.
+    ///
+    /// ```
+    /// use tripod::threading::Event;
+    ///
+    /// let ev = Event::new();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| ev.set());
+    ///     ev.wait();
+    /// });
+    /// assert!(ev.is_set());
+    /// ```
+    #[inline]
+    pub fn wait(&self) {
+        if !self.is_set() {
+            self.wait_until(None);
+        }
+    }
+
+    /// Blocks until the flag is set or `timeout` passes. Returns `true` if the flag was set
+    /// (Python's `event.wait(timeout)`), `false` on timeout.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tripod::threading::Event;
+    ///
+    /// let ev = Event::new();
+    /// assert!(!ev.wait_timeout(Duration::from_millis(5)));
+    /// ev.set();
+    /// assert!(ev.wait_timeout(Duration::from_millis(5)));
+    /// ```
+    #[inline]
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.is_set() || self.wait_until(Some(Instant::now() + timeout))
+    }
+
+    /// Blocks until the flag is set or `deadline` passes. Returns `true` if the flag was
+    /// set, `false` on timeout.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use tripod::threading::Event;
+    ///
+    /// let ev = Event::new();
+    /// assert!(!ev.wait_deadline(Instant::now()));
+    /// ```
+    #[inline]
+    pub fn wait_deadline(&self, deadline: Instant) -> bool {
+        self.is_set() || self.wait_until(Some(deadline))
+    }
+
+    /// The slow path: wait for the next `set` under the mutex.
+    #[cold]
+    fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        let mut generation = self.generation.lock();
+        if self.flag.load(Ordering::Acquire) {
+            return true;
+        }
+        // The flag is clear and only becomes true under this mutex, together with a new
+        // generation: wait for the generation to move on. A `set` followed at once by a
+        // `clear` still wakes us, and we report `true` (CPython issue #13502).
+        let start = *generation;
+        while *generation == start {
+            match deadline {
+                None => self.cond.wait(&mut generation),
+                Some(deadline) => {
+                    if self.cond.wait_until(&mut generation, deadline).timed_out() {
+                        return *generation != start;
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+impl Default for Event {
+    /// Same as [`Event::new`].
+    ///
+    /// ```
+    /// use tripod::threading::Event;
+    ///
+    /// assert!(!Event::default().is_set());
+    /// ```
+    fn default() -> Self {
+        Event::new()
+    }
+}
+
+impl fmt::Debug for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Event")
+            .field("is_set", &self.is_set())
+            .finish()
+    }
+}
