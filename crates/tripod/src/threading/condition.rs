@@ -115,7 +115,7 @@ impl<T: ?Sized> Condition<T> {
     /// ```
     /// use tripod::threading::Condition;
     ///
-    /// let cond = Condition::default();
+    /// let cond = Condition::new(());
     /// let held = cond.acquire();
     /// assert!(cond.try_acquire().is_none());
     /// drop(held);
@@ -136,7 +136,7 @@ impl<T: ?Sized> Condition<T> {
     /// use std::time::Duration;
     /// use tripod::threading::Condition;
     ///
-    /// let cond = Condition::default();
+    /// let cond = Condition::new(());
     /// let _held = cond.acquire();
     /// assert!(cond.acquire_timeout(Duration::from_millis(5)).is_none());
     /// ```
@@ -155,7 +155,7 @@ impl<T: ?Sized> Condition<T> {
     /// use std::time::{Duration, Instant};
     /// use tripod::threading::Condition;
     ///
-    /// let cond = Condition::default();
+    /// let cond = Condition::new(());
     /// assert!(cond.acquire_deadline(Instant::now() + Duration::from_millis(5)).is_some());
     /// ```
     #[inline]
@@ -183,8 +183,8 @@ impl<T: ?Sized> Condition<T> {
 }
 
 impl<T: Default> Default for Condition<T> {
-    /// A condition protecting `T::default()`; `Condition::default()` is Python's
-    /// `threading.Condition()`.
+    /// A condition protecting `T::default()`. Python's `threading.Condition()` is
+    /// `Condition::new(())`, or `Condition::default()` where the type is known.
     ///
     /// ```
     /// use tripod::threading::Condition;
@@ -238,7 +238,7 @@ impl<T: ?Sized> ConditionGuard<'_, T> {
     /// use std::time::Duration;
     /// use tripod::threading::Condition;
     ///
-    /// let cond = Condition::default();
+    /// let cond = Condition::new(());
     /// let mut g = cond.acquire();
     /// assert!(!g.wait_timeout(Duration::from_millis(5)));
     /// ```
@@ -254,7 +254,7 @@ impl<T: ?Sized> ConditionGuard<'_, T> {
     /// use std::time::Instant;
     /// use tripod::threading::Condition;
     ///
-    /// let cond = Condition::default();
+    /// let cond = Condition::new(());
     /// let mut g = cond.acquire();
     /// assert!(!g.wait_deadline(Instant::now()));
     /// ```
@@ -358,7 +358,7 @@ impl<T: ?Sized> ConditionGuard<'_, T> {
     /// ```
     /// use tripod::threading::Condition;
     ///
-    /// let cond = Condition::default();
+    /// let cond = Condition::new(());
     /// assert_eq!(cond.acquire().notify(3), 0); // nobody waiting
     /// ```
     pub fn notify(&self, n: usize) -> usize {
@@ -373,7 +373,7 @@ impl<T: ?Sized> ConditionGuard<'_, T> {
     /// ```
     /// use tripod::threading::Condition;
     ///
-    /// let cond = Condition::default();
+    /// let cond = Condition::new(());
     /// assert_eq!(cond.acquire().notify_all(), 0);
     /// ```
     pub fn notify_all(&self) -> usize {
@@ -385,7 +385,7 @@ impl<T: ?Sized> ConditionGuard<'_, T> {
     /// ```
     /// use tripod::threading::Condition;
     ///
-    /// let cond = Condition::default();
+    /// let cond = Condition::new(());
     /// cond.acquire().release();
     /// assert!(cond.try_acquire().is_some());
     /// ```

@@ -33,9 +33,16 @@ use parking_lot::{Condvar, Mutex};
 /// ```
 pub struct Event {
     flag: AtomicBool,
-    /// How many times the flag went from clear to set; guarded by the mutex.
-    generation: Mutex<u64>,
+    state: Mutex<WaitState>,
     cond: Condvar,
+}
+
+/// The part of an event's state that lives under its mutex.
+struct WaitState {
+    /// How many times the flag went from clear to set.
+    generation: u64,
+    /// Threads blocked in `wait` (for `Debug` and tests).
+    waiters: usize,
 }
 
 impl Event {
@@ -49,7 +56,10 @@ impl Event {
     pub const fn new() -> Self {
         Event {
             flag: AtomicBool::new(false),
-            generation: Mutex::new(0),
+            state: Mutex::new(WaitState {
+                generation: 0,
+                waiters: 0,
+            }),
             cond: Condvar::new(),
         }
     }
@@ -91,13 +101,15 @@ impl Event {
 
     #[cold]
     fn set_slow(&self) {
-        let mut generation = self.generation.lock();
+        let mut state = self.state.lock();
         if self.flag.load(Ordering::Relaxed) {
             return;
         }
         self.flag.store(true, Ordering::Release);
-        *generation = generation.wrapping_add(1);
-        self.cond.notify_all();
+        state.generation = state.generation.wrapping_add(1);
+        if state.waiters > 0 {
+            self.cond.notify_all();
+        }
     }
 
     /// Clears the flag (Python's `event.clear()`); later waiters block until the next
@@ -171,25 +183,35 @@ impl Event {
     /// The slow path: wait for the next `set` under the mutex.
     #[cold]
     fn wait_until(&self, deadline: Option<Instant>) -> bool {
-        let mut generation = self.generation.lock();
+        let mut state = self.state.lock();
         if self.flag.load(Ordering::Acquire) {
             return true;
         }
         // The flag is clear and only becomes true under this mutex, together with a new
         // generation: wait for the generation to move on. A `set` followed at once by a
         // `clear` still wakes us, and we report `true` (CPython issue #13502).
-        let start = *generation;
-        while *generation == start {
+        let start = state.generation;
+        state.waiters += 1;
+        let mut woken = true;
+        while state.generation == start {
             match deadline {
-                None => self.cond.wait(&mut generation),
+                None => self.cond.wait(&mut state),
                 Some(deadline) => {
-                    if self.cond.wait_until(&mut generation, deadline).timed_out() {
-                        return *generation != start;
+                    if self.cond.wait_until(&mut state, deadline).timed_out() {
+                        woken = state.generation != start;
+                        break;
                     }
                 }
             }
         }
-        true
+        state.waiters -= 1;
+        woken
+    }
+
+    /// The number of threads blocked in `wait` (tests).
+    #[cfg(test)]
+    fn waiters(&self) -> usize {
+        self.state.lock().waiters
     }
 }
 
@@ -208,8 +230,51 @@ impl Default for Event {
 
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let waiters = self.state.lock().waiters;
         f.debug_struct("Event")
             .field("is_set", &self.is_set())
+            .field("waiters", &waiters)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// CPython issue #13502: a `set` immediately followed by `clear` still wakes (with
+    /// `true`) every thread that was waiting at the time of the `set`.
+    #[test]
+    fn set_then_clear_wakes_current_waiters() {
+        let ev = Event::new();
+        let (tx, rx) = mpsc::channel();
+        std::thread::scope(|s| {
+            for _ in 0..3 {
+                let tx = tx.clone();
+                let ev = &ev;
+                s.spawn(move || tx.send(ev.wait_timeout(Duration::from_secs(10))).unwrap());
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while ev.waiters() < 3 {
+                assert!(Instant::now() < deadline, "waiters never blocked");
+                std::thread::yield_now();
+            }
+            ev.set();
+            ev.clear();
+            for _ in 0..3 {
+                assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(true));
+            }
+        });
+        assert!(!ev.is_set());
+        assert_eq!(ev.waiters(), 0);
+    }
+
+    #[test]
+    fn timed_out_waiter_is_no_longer_counted() {
+        let ev = Event::new();
+        assert!(!ev.wait_timeout(Duration::from_millis(1)));
+        assert_eq!(ev.waiters(), 0);
+        assert!(format!("{ev:?}").contains("waiters: 0"));
     }
 }

@@ -134,7 +134,7 @@ impl<T: ?Sized> Lock<T> {
     /// ```
     /// use tripod::threading::Lock;
     ///
-    /// let lock = Lock::default();
+    /// let lock = Lock::new(());
     /// let held = lock.try_acquire().expect("the lock is free");
     /// assert!(lock.try_acquire().is_none());
     /// drop(held);
@@ -152,7 +152,7 @@ impl<T: ?Sized> Lock<T> {
     /// use std::time::Duration;
     /// use tripod::threading::Lock;
     ///
-    /// let lock = Lock::default();
+    /// let lock = Lock::new(());
     /// let _held = lock.acquire();
     /// assert!(lock.acquire_timeout(Duration::from_millis(10)).is_none());
     /// ```
@@ -188,7 +188,7 @@ impl<T: ?Sized> Lock<T> {
     /// ```
     /// use tripod::threading::Lock;
     ///
-    /// let lock = Lock::default();
+    /// let lock = Lock::new(());
     /// assert!(!lock.locked());
     /// let _held = lock.acquire();
     /// assert!(lock.locked());
@@ -215,8 +215,8 @@ impl<T: ?Sized> Lock<T> {
 }
 
 impl<T: Default> Default for Lock<T> {
-    /// An unlocked lock protecting `T::default()`; `Lock::default()` is Python's
-    /// `threading.Lock()`.
+    /// An unlocked lock protecting `T::default()`. Python's `threading.Lock()` is
+    /// `Lock::new(())`, or `Lock::default()` where the type is known to be `Lock`.
     ///
     /// ```
     /// use tripod::threading::Lock;
@@ -258,7 +258,7 @@ impl<T: ?Sized> LockGuard<'_, T> {
     /// ```
     /// use tripod::threading::Lock;
     ///
-    /// let lock = Lock::default();
+    /// let lock = Lock::new(());
     /// let guard = lock.acquire();
     /// guard.release();
     /// assert!(!lock.locked());

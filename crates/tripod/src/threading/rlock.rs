@@ -72,7 +72,7 @@ pub struct RLockGuard<'a, T: ?Sized> {
 /// ```
 /// use tripod::threading::{NotOwnerError, RLock};
 ///
-/// let lock = RLock::default();
+/// let lock = RLock::new(());
 /// assert_eq!(lock.release(), Err(NotOwnerError));
 /// assert_eq!(NotOwnerError.to_string(), "cannot release un-acquired lock");
 /// ```
@@ -122,7 +122,7 @@ impl<T: ?Sized> RLock<T> {
     /// ```
     /// use tripod::threading::RLock;
     ///
-    /// let lock = RLock::default();
+    /// let lock = RLock::new(());
     /// let a = lock.acquire();
     /// let b = lock.acquire();
     /// drop(a);
@@ -142,7 +142,7 @@ impl<T: ?Sized> RLock<T> {
     /// ```
     /// use tripod::threading::RLock;
     ///
-    /// let lock = RLock::default();
+    /// let lock = RLock::new(());
     /// let _held = lock.acquire();
     /// assert!(lock.try_acquire().is_some()); // reentrant
     /// std::thread::scope(|s| {
@@ -160,7 +160,7 @@ impl<T: ?Sized> RLock<T> {
     /// use std::time::Duration;
     /// use tripod::threading::RLock;
     ///
-    /// let lock = RLock::default();
+    /// let lock = RLock::new(());
     /// assert!(lock.acquire_timeout(Duration::from_millis(10)).is_some());
     /// ```
     #[inline]
@@ -177,7 +177,7 @@ impl<T: ?Sized> RLock<T> {
     /// use std::time::{Duration, Instant};
     /// use tripod::threading::RLock;
     ///
-    /// let lock = RLock::default();
+    /// let lock = RLock::new(());
     /// assert!(lock.acquire_deadline(Instant::now() + Duration::from_millis(10)).is_some());
     /// ```
     #[inline]
@@ -196,7 +196,7 @@ impl<T: ?Sized> RLock<T> {
     /// ```
     /// use tripod::threading::RLock;
     ///
-    /// let lock = RLock::default();
+    /// let lock = RLock::new(());
     /// lock.acquire_raw();
     /// lock.acquire_raw();
     /// assert!(lock.is_owned());
@@ -214,7 +214,7 @@ impl<T: ?Sized> RLock<T> {
     /// ```
     /// use tripod::threading::RLock;
     ///
-    /// let lock = RLock::default();
+    /// let lock = RLock::new(());
     /// assert!(lock.try_acquire_raw());
     /// lock.release().unwrap();
     /// ```
@@ -229,7 +229,7 @@ impl<T: ?Sized> RLock<T> {
     /// use std::time::Duration;
     /// use tripod::threading::RLock;
     ///
-    /// let lock = RLock::default();
+    /// let lock = RLock::new(());
     /// assert!(lock.acquire_raw_timeout(Duration::from_millis(10)));
     /// lock.release().unwrap();
     /// ```
@@ -259,7 +259,7 @@ impl<T: ?Sized> RLock<T> {
     /// ```
     /// use tripod::threading::{NotOwnerError, RLock};
     ///
-    /// let lock = RLock::default();
+    /// let lock = RLock::new(());
     /// lock.acquire_raw();
     /// std::thread::scope(|s| {
     ///     // Another thread does not own the lock.
@@ -290,7 +290,7 @@ impl<T: ?Sized> RLock<T> {
     /// ```
     /// use tripod::threading::RLock;
     ///
-    /// let lock = RLock::default();
+    /// let lock = RLock::new(());
     /// assert!(!lock.locked());
     /// let _g = lock.acquire();
     /// assert!(lock.locked());
@@ -304,7 +304,7 @@ impl<T: ?Sized> RLock<T> {
     /// ```
     /// use tripod::threading::RLock;
     ///
-    /// let lock = RLock::default();
+    /// let lock = RLock::new(());
     /// let _g = lock.acquire();
     /// assert!(lock.is_owned());
     /// std::thread::scope(|s| {
@@ -331,8 +331,8 @@ impl<T: ?Sized> RLock<T> {
 }
 
 impl<T: Default> Default for RLock<T> {
-    /// An unlocked reentrant lock protecting `T::default()`; `RLock::default()` is Python's
-    /// `threading.RLock()`.
+    /// An unlocked reentrant lock protecting `T::default()`. Python's `threading.RLock()`
+    /// is `RLock::new(())`, or `RLock::default()` where the type is known to be `RLock`.
     ///
     /// ```
     /// use tripod::threading::RLock;
@@ -359,7 +359,7 @@ impl<T: ?Sized> RLockGuard<'_, T> {
     /// ```
     /// use tripod::threading::RLock;
     ///
-    /// let lock = RLock::default();
+    /// let lock = RLock::new(());
     /// lock.acquire().release();
     /// assert!(!lock.locked());
     /// ```
