@@ -88,12 +88,51 @@
 //! assert_eq!(t.join().unwrap(), Some("Alice"));
 //! assert_eq!(student.get(), None); // this thread never set it
 //! ```
+//!
+//! # Locks and the other synchronisation primitives
+//!
+//! [`Lock`], [`RLock`], [`Condition`], [`Semaphore`], [`BoundedSemaphore`], [`Event`]
+//! and [`Barrier`] behave as Python's. The locks own the data they protect (Python's
+//! protect "a section of code"), and release through guards: Python's `with lock:` is
+//! `let guard = lock.acquire();`, and the lock is released when the guard goes out of
+//! scope, also on a panic.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tripod::threading::{Event, Lock, Thread};
+//!
+//! let balance = Arc::new(Lock::new(0i64));
+//! let ready = Arc::new(Event::new());
+//! let (b, r) = (Arc::clone(&balance), Arc::clone(&ready));
+//! let t = Thread::new(move || {
+//!     r.wait();
+//!     *b.acquire() += 5; // with lock: balance += 5
+//! })
+//! .start()
+//! .unwrap();
+//! ready.set();
+//! t.join().unwrap();
+//! assert_eq!(*balance.acquire(), 5);
+//! ```
 
 mod local;
 mod thread;
 mod timer;
 
+mod barrier;
+mod condition;
+mod event;
+mod lock;
+mod rlock;
+mod semaphore;
+
+pub use barrier::{Barrier, BarrierBuilder, BrokenBarrierError};
+pub use condition::{Condition, ConditionGuard};
+pub use event::Event;
 pub use local::Local;
+pub use lock::{Lock, LockGuard};
+pub use rlock::{NotOwnerError, RLock, RLockGuard};
+pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard, TooManyReleasesError};
 pub use thread::{
     JoinHandle, Thread, ThreadRef, active_count, current_thread, enumerate, get_ident, main_thread,
     wait_for_non_daemon, wait_for_non_daemon_deadline, wait_for_non_daemon_timeout,
