@@ -3,7 +3,7 @@
 //! Each workload is written once, generic over a small trait ([`Pool`], [`Pipe`],
 //! [`CounterLock`], [`Flag`]), and each implementation (tripod, the Rust peers) plugs into
 //! it, so that every implementation runs exactly the same loop. The tripod implementations
-//! live in `threads_tripod.rs`, behind the `tripod-impls` feature. Every workload checks its
+//! live in `threads_tripod.rs`. Every workload checks its
 //! result (a sum) so that it cannot silently measure nothing.
 //!
 //! Python peers: `python/threads.<name>.py`. Where Python is slow, it runs a smaller
@@ -270,7 +270,6 @@ fn lock_with<L: CounterLock>(ctx: &mut Ctx<'_>, name: &str) {
 }
 
 fn lock(ctx: &mut Ctx<'_>) {
-    #[cfg(feature = "tripod-impls")]
     lock_with::<tripod_impls::Lock>(ctx, "tripod");
     lock_with::<parking_lot::Mutex<u64>>(ctx, "parking_lot");
     lock_with::<std::sync::Mutex<u64>>(ctx, "std");
@@ -372,7 +371,6 @@ fn rendezvous(n: u64) -> Duration {
 
 fn event(ctx: &mut Ctx<'_>) {
     let n = ctx.size(20_000);
-    #[cfg(feature = "tripod-impls")]
     ctx.rate("tripod", ROUND_TRIPS, n, || {
         ping_pong::<tripod_impls::Event>(n)
     });

@@ -1,8 +1,6 @@
 //! The tripod side of the `threads.*` scenarios: tripod's types plugged into the workload
-//! traits of `threads.rs`. `Lock` and `Event` are built only with the `tripod-impls`
-//! feature, until `tripod::threading`'s sync primitives are merged.
+//! traits of `threads.rs`.
 
-#[cfg(feature = "tripod-impls")]
 use super::threads::{CounterLock, Flag};
 use super::threads::{Pipe, Pool as PoolWorkload};
 use tripod::futures::{Future, ThreadPoolExecutor};
@@ -48,10 +46,8 @@ impl Pipe for Queue {
 }
 
 /// `tripod::threading::Lock<u64>`.
-#[cfg(feature = "tripod-impls")]
 pub type Lock = tripod::threading::Lock<u64>;
 
-#[cfg(feature = "tripod-impls")]
 impl CounterLock for Lock {
     fn zero() -> Self {
         tripod::threading::Lock::new(0)
@@ -67,10 +63,8 @@ impl CounterLock for Lock {
 }
 
 /// `tripod::threading::Event`.
-#[cfg(feature = "tripod-impls")]
 pub type Event = tripod::threading::Event;
 
-#[cfg(feature = "tripod-impls")]
 impl Flag for Event {
     fn cleared() -> Self {
         tripod::threading::Event::new()
