@@ -13,6 +13,46 @@
 //! | `sched` | [`sched`] |
 //! | `subprocess` | [`subprocess`] |
 //!
+//! The process leg (`multiprocessing`) and the coroutine leg (`asyncio`) are being built.
+//!
+//! # A first program
+//!
+//! Python's bank-balance example, with a thread pool and a queue around it: the lock owns
+//! the balance, the pool returns each task's value through a [`futures::Future`], and
+//! [`main`] waits for non-daemon threads before returning, as the Python interpreter does
+//! at exit.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tripod::futures::ThreadPoolExecutor;
+//! use tripod::queue::Queue;
+//! use tripod::threading::Lock;
+//!
+//! tripod::main(|| {
+//!     let balance = Arc::new(Lock::new(0i64));
+//!     let log: Queue<String> = Queue::new(0);
+//!     let pool = ThreadPoolExecutor::new(4);
+//!     let futures: Vec<_> = [5i64, 8]
+//!         .into_iter()
+//!         .map(|n| {
+//!             let (balance, log) = (Arc::clone(&balance), log.clone());
+//!             pool.submit(move || {
+//!                 for _ in 0..10_000 {
+//!                     let mut b = balance.acquire(); // with lock:
+//!                     *b += n;
+//!                     *b -= n;
+//!                 }
+//!                 log.put(format!("changed by {n}")).unwrap();
+//!                 n
+//!             })
+//!         })
+//!         .collect();
+//!     let total: i64 = futures.iter().map(|f| f.result().unwrap()).sum();
+//!     assert_eq!(total, 13);
+//!     assert_eq!(*balance.acquire(), 0);
+//!     assert_eq!(log.len(), 2);
+//! });
+//! ```
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod entry;
