@@ -22,15 +22,12 @@
 //! Here threads start 50 ms apart. `wait()` returns the arrival index (0 for the first to
 //! arrive); the builder adds Python's `action` and `timeout`; a timeout breaks the barrier
 //! for every waiter with `BrokenBarrierError`.
-//!
-//! Merge note: switch `std::thread::spawn` to `tripod::threading::Thread`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
 use std::time::{Duration, Instant};
 
-use tripod::threading::{Barrier, BrokenBarrierError};
+use tripod::threading::{Barrier, BrokenBarrierError, Thread};
 
 fn main() {
     // Seed 004.
@@ -38,12 +35,15 @@ fn main() {
     let bar = Arc::new(Barrier::new(3));
     let handles: Vec<_> = (0..9)
         .map(|num| {
-            thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(50));
             let bar = Arc::clone(&bar);
-            thread::spawn(move || {
+            // Thread(target=fun, args=(i,)).start()
+            Thread::new(move || {
                 let index = bar.wait().expect("barrier broken");
                 println!("-------- {num} (arrival {index}) at {:?}", start.elapsed());
             })
+            .start()
+            .expect("start fun")
         })
         .collect();
     for h in handles {
@@ -67,14 +67,19 @@ fn main() {
     let handles: Vec<_> = (0..5)
         .map(|i| {
             let b = Arc::clone(&b);
-            thread::spawn(move || {
+            Thread::new(move || {
                 let index = b.wait().expect("barrier broken");
                 println!("thread {i} passed as arrival {index}");
                 index
             })
+            .start()
+            .expect("start thread")
         })
         .collect();
-    let mut indexes: Vec<usize> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let mut indexes: Vec<usize> = handles
+        .into_iter()
+        .map(|h| h.join().expect("thread panicked"))
+        .collect();
     indexes.sort_unstable();
     assert_eq!(indexes, [0, 1, 2, 3, 4]);
     assert_eq!(trips.load(Ordering::SeqCst), 1);
@@ -88,11 +93,11 @@ fn main() {
     let handles: Vec<_> = (0..4)
         .map(|_| {
             let b = Arc::clone(&b);
-            thread::spawn(move || b.wait())
+            Thread::new(move || b.wait()).start().expect("start thread")
         })
         .collect();
     for h in handles {
-        let result = h.join().unwrap();
+        let result = h.join().expect("thread panicked");
         println!("with a party missing: {result:?}");
         assert_eq!(result, Err(BrokenBarrierError));
     }

@@ -12,9 +12,8 @@
 //! Shows `Queue::new(0)` (unbounded, Python's `maxsize=0`), `put`, `get` and `len`, then the
 //! same exchange between a producer thread and the main thread.
 
-use std::thread;
-
 use tripod::queue::Queue;
+use tripod::threading::Thread;
 
 fn main() {
     let q = Queue::new(0);
@@ -31,14 +30,17 @@ fn main() {
     let q = Queue::new(0);
     let producer = {
         let q = q.clone();
-        thread::spawn(move || {
+        Thread::new(move || {
             for i in 0..5 {
                 q.put(format!("message {i}")).unwrap();
             }
         })
+        .name("producer")
+        .start()
+        .expect("start producer")
     };
     for _ in 0..5 {
         println!("main thread got {:?}", q.get().unwrap());
     }
-    producer.join().unwrap();
+    producer.join().expect("producer panicked");
 }

@@ -9,9 +9,8 @@
 //! Shows a graceful shutdown that lets a worker drain the queue, a blocked producer woken
 //! with its item handed back, and an immediate shutdown that releases `join()`.
 
-use std::thread;
-
 use tripod::queue::{Queue, ShutDown};
+use tripod::threading::Thread;
 
 fn main() {
     // Graceful: the worker still gets everything that was put, then ShutDown.
@@ -23,17 +22,19 @@ fn main() {
     println!("after shutdown(): put(99) -> {:?}", q.put(99));
     let worker = {
         let q = q.clone();
-        thread::spawn(move || {
+        Thread::new(move || {
             let mut got = Vec::new();
             while let Ok(i) = q.get() {
                 got.push(i);
             }
             got
         })
+        .start()
+        .expect("start worker")
     };
     println!(
         "worker drained {:?}, then got ShutDown",
-        worker.join().unwrap()
+        worker.join().expect("worker panicked")
     );
 
     // A producer blocked on a full queue is woken with its item handed back.
@@ -41,10 +42,12 @@ fn main() {
     q.put("first").unwrap();
     let producer = {
         let q = q.clone();
-        thread::spawn(move || q.put("second"))
+        Thread::new(move || q.put("second"))
+            .start()
+            .expect("start producer")
     };
     q.shutdown(false);
-    match producer.join().unwrap() {
+    match producer.join().expect("producer panicked") {
         Err(ShutDown(item)) => println!("blocked put woken by shutdown, {item:?} handed back"),
         Ok(()) => unreachable!("the queue stayed full"),
     }
@@ -56,10 +59,12 @@ fn main() {
     }
     let joiner = {
         let q = q.clone();
-        thread::spawn(move || {
+        Thread::new(move || {
             q.join();
             "join() returned"
         })
+        .start()
+        .expect("start joiner")
     };
     q.shutdown(true);
     println!(
@@ -67,5 +72,5 @@ fn main() {
         q.len(),
         q.get()
     );
-    println!("{}", joiner.join().unwrap());
+    println!("{}", joiner.join().expect("joiner panicked"));
 }

@@ -20,10 +20,10 @@
 //! `join()`, then `shutdown` to stop the workers (instead of daemon threads left running),
 //! and the typed error for one `task_done` too many.
 
-use std::thread;
 use std::time::Duration;
 
 use tripod::queue::Queue;
+use tripod::threading::Thread;
 
 fn main() {
     let q: Queue<u32> = Queue::new(0);
@@ -31,30 +31,35 @@ fn main() {
     let workers: Vec<_> = (0..3)
         .map(|w| {
             let q = q.clone();
-            thread::spawn(move || {
+            // threading.Thread(target=worker).start()
+            Thread::new(move || {
                 let mut done = 0;
                 // get() fails with ShutDown once the queue is shut down and empty.
                 while let Ok(item) = q.get() {
-                    thread::sleep(Duration::from_millis(10)); // "do_work(item)"
+                    std::thread::sleep(Duration::from_millis(10)); // "do_work(item)"
                     println!("worker {w}: processed item {item}");
                     q.task_done().unwrap();
                     done += 1;
                 }
                 println!("worker {w}: queue shut down, exiting after {done} items");
             })
+            .start()
+            .expect("start worker")
         })
         .collect();
 
     let producer = {
         let q = q.clone();
-        thread::spawn(move || {
+        Thread::new(move || {
             for item in 0..12 {
                 q.put(item).unwrap();
             }
             println!("producer: put 12 items");
         })
+        .start()
+        .expect("start producer")
     };
-    producer.join().unwrap();
+    producer.join().expect("producer panicked");
 
     q.join();
     println!(
@@ -65,7 +70,7 @@ fn main() {
 
     q.shutdown(false);
     for w in workers {
-        w.join().unwrap();
+        w.join().expect("worker panicked");
     }
 
     match q.task_done() {

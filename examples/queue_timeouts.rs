@@ -10,10 +10,10 @@
 //! Shows `try_put` / `try_get` and `put_timeout` / `get_timeout` with their typed errors;
 //! a refused item comes back inside the error.
 
-use std::thread;
 use std::time::{Duration, Instant};
 
 use tripod::queue::{GetTimeoutError, PutTimeoutError, Queue, TryGetError, TryPutError};
+use tripod::threading::Thread;
 
 fn main() {
     let q = Queue::new(2);
@@ -42,12 +42,14 @@ fn main() {
     // A consumer frees a slot while we wait: the timed put succeeds.
     let consumer = {
         let q = q.clone();
-        thread::spawn(move || q.get().unwrap())
+        Thread::new(move || q.get().unwrap())
+            .start()
+            .expect("start consumer")
     };
     q.put_timeout("c", Duration::from_secs(5)).unwrap();
     println!(
         "consumer took {:?}; put('c', timeout=5) succeeded",
-        consumer.join().unwrap()
+        consumer.join().expect("consumer panicked")
     );
 
     while let Ok(item) = q.try_get() {

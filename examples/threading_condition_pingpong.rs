@@ -24,14 +24,11 @@
 //! condition protects whose turn it is, and each thread waits for its turn with
 //! `wait_for`, so it works whatever the start order. `notify(1)` wakes the other thread;
 //! it can only be called on the guard, that is, with the lock held.
-//!
-//! Merge note: switch `std::thread::spawn` to `tripod::threading::Thread`.
 
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
-use tripod::threading::Condition;
+use tripod::threading::{Condition, Thread};
 
 const ROUNDS: usize = 5;
 
@@ -46,7 +43,7 @@ fn player(cond: &Condition<(Turn, usize)>, me: Turn, other: Turn, text: &str) {
         let mut g = cond.acquire(); // with cond:
         g.wait_for(|(turn, _)| *turn == me); //     cond.wait()
         println!("{text}");
-        thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(50));
         g.1 += 1;
         g.0 = other;
         g.notify(1); //     cond.notify()
@@ -58,11 +55,17 @@ fn main() {
     let cond = Arc::new(Condition::new((Turn::Fun2, 0usize)));
     let t1 = {
         let cond = Arc::clone(&cond);
-        thread::spawn(move || player(&cond, Turn::Fun1, Turn::Fun2, "--------"))
+        Thread::new(move || player(&cond, Turn::Fun1, Turn::Fun2, "--------"))
+            .name("fun1")
+            .start()
+            .expect("start fun1")
     };
     let t2 = {
         let cond = Arc::clone(&cond);
-        thread::spawn(move || player(&cond, Turn::Fun2, Turn::Fun1, "*******"))
+        Thread::new(move || player(&cond, Turn::Fun2, Turn::Fun1, "*******"))
+            .name("fun2")
+            .start()
+            .expect("start fun2")
     };
     t1.join().expect("fun1 panicked");
     t2.join().expect("fun2 panicked");

@@ -31,15 +31,13 @@
 //!
 //! Changes to make it finish: a tick is 30 ms instead of a second, the light runs two full
 //! cycles, and a second event, `closed`, tells the cars to go home (the light sets it, then
-//! turns green so that no car is left waiting).
-//!
-//! Merge note: switch `std::thread::Builder` to `tripod::threading::Thread`.
+//! turns green so that no car is left waiting). The threads are named `light` and
+//! `car-N`, and the cars print their thread name when they head home.
 
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
-use tripod::threading::Event;
+use tripod::threading::{Event, Thread, current_thread};
 
 const TICK: Duration = Duration::from_millis(30);
 const CYCLES: usize = 2;
@@ -62,7 +60,7 @@ fn light(green: &Event, closed: &Event) {
             }
             println!("--red light on--");
         }
-        thread::sleep(TICK);
+        std::thread::sleep(TICK);
     }
     closed.set();
     green.set(); // let any waiting car go home
@@ -71,7 +69,7 @@ fn light(green: &Event, closed: &Event) {
 fn car(n: usize, green: &Event, closed: &Event) -> usize {
     let mut stops = 0;
     while !closed.is_set() {
-        thread::sleep(TICK);
+        std::thread::sleep(TICK);
         if green.is_set() {
             println!("car [{n}] is running...");
         } else {
@@ -80,6 +78,7 @@ fn car(n: usize, green: &Event, closed: &Event) -> usize {
             green.wait();
         }
     }
+    println!("{} heads home", current_thread().name());
     stops
 }
 
@@ -88,24 +87,26 @@ fn main() {
     let closed = Arc::new(Event::new());
     let light_thread = {
         let (green, closed) = (Arc::clone(&green), Arc::clone(&closed));
-        thread::Builder::new()
-            .name("light".into())
-            .spawn(move || light(&green, &closed))
-            .expect("spawn")
+        Thread::new(move || light(&green, &closed))
+            .name("light")
+            .start()
+            .expect("start light")
     };
     let cars: Vec<_> = (0..3)
         .map(|n| {
             let (green, closed) = (Arc::clone(&green), Arc::clone(&closed));
-            thread::Builder::new()
+            // threading.Thread(target=car, args=[n,])
+            Thread::new(move || car(n, &green, &closed))
                 .name(format!("car-{n}"))
-                .spawn(move || car(n, &green, &closed))
-                .expect("spawn")
+                .start()
+                .expect("start car")
         })
         .collect();
     light_thread.join().expect("light panicked");
-    for (n, c) in cars.into_iter().enumerate() {
+    for c in cars {
+        let name = c.name().to_owned();
         let stops = c.join().expect("car panicked");
-        println!("car [{n}] stopped at {stops} red lights");
+        println!("{name} stopped at {stops} red lights");
     }
     assert!(closed.is_set() && green.is_set());
 }

@@ -19,14 +19,11 @@
 //! has a race (a `set` that comes before the worker's `clear` is lost, and the worker then
 //! waits forever); here the main thread waits for the flag to be cleared before setting it
 //! again, so the five sets always make five rounds.
-//!
-//! Merge note: switch `std::thread::spawn` to `tripod::threading::Thread`.
 
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
-use tripod::threading::Event;
+use tripod::threading::{Event, Thread};
 
 const ROUNDS: usize = 5;
 
@@ -34,18 +31,20 @@ fn main() {
     let event = Arc::new(Event::new());
     let t = {
         let event = Arc::clone(&event);
-        thread::spawn(move || {
+        Thread::new(move || {
             for _ in 0..ROUNDS {
                 event.wait(); // block until set
                 println!("--------");
                 event.clear(); // block again next time
             }
         })
+        .start()
+        .expect("start fun")
     };
     for _ in 0..ROUNDS {
-        thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(100));
         while event.is_set() {
-            thread::yield_now(); // the worker has not taken the previous set yet
+            std::thread::yield_now(); // the worker has not taken the previous set yet
         }
         event.set(); // unblock
         println!("********");

@@ -20,13 +20,11 @@
 //! In tripod the balance lives *inside* the lock, so `change_it` cannot touch it without
 //! holding it: `acquire()` returns a guard that dereferences to the balance and releases
 //! the lock when dropped (or explicitly with `guard.release()`, the spelling of the seed).
-//!
-//! Merge note: switch `std::thread::Builder` to `tripod::threading::Thread`.
+//! `Thread::new(move || run_thread(&lock, n))` is `threading.Thread(target=run_thread,
+//! args=(n,))`: the closure carries the arguments.
 
 use std::sync::Arc;
-use std::thread;
-
-use tripod::threading::Lock;
+use tripod::threading::{Lock, Thread};
 
 fn change_it(balance: &mut i64, n: i64) {
     *balance += n;
@@ -47,10 +45,10 @@ fn main() {
         .into_iter()
         .map(|n| {
             let lock = Arc::clone(&lock);
-            thread::Builder::new()
+            Thread::new(move || run_thread(&lock, n))
                 .name(format!("run_thread({n})"))
-                .spawn(move || run_thread(&lock, n))
-                .expect("spawn")
+                .start()
+                .expect("start thread")
         })
         .collect();
     for h in handles {

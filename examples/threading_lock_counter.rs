@@ -30,15 +30,13 @@
 //! print(num)
 //! ```
 //!
-//! `with lock:` becomes a block holding the guard.
-//!
-//! Merge note: switch `std::thread::spawn` to `tripod::threading::Thread`.
+//! `with lock:` becomes a block holding the guard; `Thread(target=run1)` becomes
+//! `Thread::new(..).start()`.
 
 use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, Instant};
 
-use tripod::threading::Lock;
+use tripod::threading::{Lock, Thread};
 
 fn main() {
     // Seed 004: two threads, 1,000,000 increments each.
@@ -47,11 +45,13 @@ fn main() {
     let handles: Vec<_> = (0..2)
         .map(|_| {
             let num = Arc::clone(&num);
-            thread::spawn(move || {
+            Thread::new(move || {
                 for _ in 0..1_000_000 {
                     *num.acquire() += 1; // with lock: num += 1
                 }
             })
+            .start()
+            .expect("start run1")
         })
         .collect();
     for h in handles {
@@ -70,16 +70,18 @@ fn main() {
     let handles: Vec<_> = (0..THREADS)
         .map(|i| {
             let num = Arc::clone(&num);
-            thread::spawn(move || {
+            Thread::new(move || {
                 let seen = *num.acquire();
                 if i % 250 == 0 {
                     println!("--get num: {seen}");
                 }
-                thread::sleep(Duration::from_millis(10));
+                std::thread::sleep(Duration::from_millis(10));
                 let mut n = num.acquire(); // lock.acquire()
                 *n += 1;
                 n.release(); // lock.release()
             })
+            .start()
+            .expect("start addNum")
         })
         .collect();
     for h in handles {

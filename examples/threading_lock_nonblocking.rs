@@ -17,15 +17,12 @@
 //! `acquire()` returns at once with a boolean telling whether it succeeded." In tripod that
 //! is `try_acquire()`, returning `Option<LockGuard>`; `acquire_timeout(d)` is
 //! `acquire(timeout=d)`.
-//!
-//! Merge note: switch `std::thread::spawn` to `tripod::threading::Thread`.
 
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
-use tripod::threading::Lock;
+use tripod::threading::{Lock, Thread};
 
 fn adder(sum: &Lock<i32>) {
     let mut s = sum.acquire();
@@ -38,7 +35,9 @@ fn main() {
     // Listing 12-2 as it is.
     let t = {
         let sum = Arc::clone(&sum);
-        thread::spawn(move || adder(&sum))
+        Thread::new(move || adder(&sum))
+            .start()
+            .expect("start adder") // my_thread.start()
     };
     t.join().expect("adder panicked");
     println!("after adder: sum = {}", *sum.acquire());
@@ -49,7 +48,7 @@ fn main() {
     let held = sum.acquire();
     let worker = {
         let sum = Arc::clone(&sum);
-        thread::spawn(move || {
+        Thread::new(move || {
             let mut other_work = 0;
             // acquire(timeout=...) gives up after the timeout.
             let timed = sum.acquire_timeout(Duration::from_millis(20));
@@ -66,14 +65,16 @@ fn main() {
                     // returned False: do something else, then try again
                     None => {
                         other_work += 1;
-                        thread::sleep(Duration::from_millis(5));
+                        std::thread::sleep(Duration::from_millis(5));
                     }
                 }
             }
         })
+        .start()
+        .expect("start worker")
     };
     ready_rx.recv().unwrap();
-    thread::sleep(Duration::from_millis(50));
+    std::thread::sleep(Duration::from_millis(50));
     println!("main: locked() = {}, releasing", sum.locked());
     drop(held);
     worker.join().expect("worker panicked");

@@ -40,14 +40,17 @@
 //! Because one thread may hold several guards of an `RLock` at once, a guard gives shared
 //! access only; the counters are `Cell`s inside the lock.
 //!
-//! Merge note: switch `std::thread::spawn` to `tripod::threading::Thread`, and the
-//! `join` loop back to the seed's `while active_count() != 1` poll.
+//! As in the seed, the main thread starts the ten threads without keeping them and then
+//! watches `active_count()` until only itself is left. The seed's loop spins and prints
+//! on every turn; here it prints the count when it changes, naps a millisecond between
+//! looks, and gives up (exit code 1) if the threads are not done within five seconds.
 
 use std::cell::Cell;
+use std::process::ExitCode;
 use std::sync::Arc;
-use std::thread;
+use std::time::{Duration, Instant};
 
-use tripod::threading::RLock;
+use tripod::threading::{RLock, Thread, active_count};
 
 struct Counters {
     num: Cell<u32>,
@@ -78,23 +81,45 @@ fn run3(lock: &RLock<Counters>) {
     println!("{res} {res2}");
 }
 
-fn main() {
+/// The seed's `while threading.active_count() != 1: print(threading.active_count())`,
+/// printing only changes and bounded by `deadline`. `Err(count)` if threads other than
+/// the main one are still alive at the deadline.
+fn wait_until_only_main_thread(deadline: Instant) -> Result<(), usize> {
+    let mut last_printed = None;
+    loop {
+        let count = active_count();
+        if count == 1 {
+            return Ok(());
+        }
+        if last_printed != Some(count) {
+            println!("{count}");
+            last_printed = Some(count);
+        }
+        if Instant::now() >= deadline {
+            return Err(count);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn main() -> ExitCode {
     // Seed 003.
     let lock = Arc::new(RLock::new(Counters {
         num: Cell::new(0),
         num2: Cell::new(0),
     }));
-    let handles: Vec<_> = (0..10)
-        .map(|_| {
-            let lock = Arc::clone(&lock);
-            thread::spawn(move || run3(&lock))
-        })
-        .collect();
-    // The seed polls `threading.active_count()` until only the main thread is left;
-    // with std threads we join them.
-    for h in handles {
-        h.join().expect("run3 panicked");
+    for _ in 0..10 {
+        let lock = Arc::clone(&lock);
+        // t = threading.Thread(target=run3); t.start()  (the handle is not kept)
+        Thread::new(move || run3(&lock))
+            .start()
+            .expect("start run3");
     }
+    if let Err(count) = wait_until_only_main_thread(Instant::now() + Duration::from_secs(5)) {
+        eprintln!("gave up after 5 s: {count} threads still alive");
+        return ExitCode::FAILURE;
+    }
+    // The while loop's `else:`.
     println!("----all threads done---");
     let c = lock.acquire();
     println!("{} {}", c.num.get(), c.num2.get());
@@ -104,15 +129,20 @@ fn main() {
     // A release by a thread that does not hold the lock is an error, not a crash.
     let other = {
         let lock = Arc::clone(&lock);
-        thread::spawn(move || lock.release())
+        Thread::new(move || lock.release())
+            .start()
+            .expect("start thread")
     };
-    println!("release from a non-owner: {:?}", other.join().unwrap());
+    println!(
+        "release from a non-owner: {:?}",
+        other.join().expect("release panicked")
+    );
 
     // Seed 004: nested `with lock:`.
     let lock = Arc::new(RLock::new(Cell::new(0u32)));
     let t = {
         let lock = Arc::clone(&lock);
-        thread::spawn(move || {
+        Thread::new(move || {
             for i in 0..10_000 {
                 let num = lock.acquire(); // with lock:
                 num.set(num.get() + 1);
@@ -122,9 +152,12 @@ fn main() {
                 }
             }
         })
+        .start()
+        .expect("start fun")
     };
     t.join().expect("fun panicked");
     let num = lock.acquire().get();
     println!("num = {num}");
     assert_eq!(num, 10_000);
+    ExitCode::SUCCESS
 }

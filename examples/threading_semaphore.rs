@@ -30,16 +30,14 @@
 //! Sleeps are 100 ms instead of seconds. The first part uses Python's explicit
 //! acquire/release pair (`acquire().forget()` keeps the permit without a guard; a bounded
 //! semaphore's `release` reports an over-release as an error); the second uses the guard,
-//! the `with sem:` of Rust.
-//!
-//! Merge note: switch `std::thread::spawn` to `tripod::threading::Thread`.
+//! the `with sem:` of Rust. Where the seed polls `active_count()` to see the threads
+//! done, this example joins their handles.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
 use std::time::Duration;
 
-use tripod::threading::{BoundedSemaphore, Semaphore};
+use tripod::threading::{BoundedSemaphore, Semaphore, Thread};
 
 /// Counts threads inside a section and remembers the most at once.
 #[derive(Default)]
@@ -65,16 +63,18 @@ fn main() {
     let handles: Vec<_> = (0..20)
         .map(|n| {
             let (semaphore, occupancy) = (Arc::clone(&semaphore), Arc::clone(&occupancy));
-            thread::spawn(move || {
+            Thread::new(move || {
                 semaphore.acquire().forget(); // semaphore.acquire()
                 occupancy.enter();
-                thread::sleep(Duration::from_millis(100));
+                std::thread::sleep(Duration::from_millis(100));
                 println!("run the thread: {n}");
                 occupancy.leave();
                 semaphore
                     .release(1)
                     .expect("released no more than acquired");
             })
+            .start()
+            .expect("start run")
         })
         .collect();
     for h in handles {
@@ -94,17 +94,19 @@ fn main() {
     let handles: Vec<_> = (0..9)
         .map(|i| {
             let (sem, occupancy) = (Arc::clone(&sem), Arc::clone(&occupancy));
-            thread::spawn(move || {
+            Thread::new(move || {
                 let mut num = i;
                 for _round in 0..2 {
                     num += 1;
                     let _permit = sem.acquire(); // with sem:
                     occupancy.enter();
                     println!("-------- {num}");
-                    thread::sleep(Duration::from_millis(100));
+                    std::thread::sleep(Duration::from_millis(100));
                     occupancy.leave();
                 }
             })
+            .start()
+            .expect("start fun")
         })
         .collect();
     for h in handles {
