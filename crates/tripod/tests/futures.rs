@@ -738,3 +738,22 @@ fn public_types_are_send_and_sync() {
     send::<AsCompleted<u8>>();
     let _ = NotSync(Cell::new(0)).0.get();
 }
+
+/// A worker running a done-callback is busy, as in Python (whose worker counts itself
+/// idle only after `run()`, callbacks included): a callback that submits a follow-up
+/// task and waits for it gets a second worker instead of waiting for itself.
+#[test]
+fn a_worker_running_callbacks_is_not_idle() {
+    let pool = Arc::new(ThreadPoolExecutor::new(2));
+    let (fut, release) = submit_blocked(&pool);
+    let (tx, rx) = channel();
+    let inner = Arc::clone(&pool);
+    fut.add_done_callback(move |_| {
+        let follow_up = inner.submit(|| 7);
+        tx.send(follow_up.result_timeout(Duration::from_secs(10)))
+            .unwrap();
+    });
+    // The callback is registered before the task ends, so the worker runs it.
+    release.send(()).unwrap();
+    assert_eq!(rx.recv().unwrap(), Ok(7));
+}

@@ -674,3 +674,58 @@ fn errors_display_and_convert() {
         .collect();
     assert_eq!(seen.len(), 2);
 }
+
+// ---------------------------------------------------------------- panics in user code
+
+/// An item whose comparison panics when asked to.
+#[derive(Debug, PartialEq, Eq)]
+struct Touchy {
+    value: i32,
+    panic_on_compare: bool,
+}
+
+impl PartialOrd for Touchy {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Touchy {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        assert!(
+            !self.panic_on_compare && !other.panic_on_compare,
+            "comparison refused"
+        );
+        self.value.cmp(&other.value)
+    }
+}
+
+/// A put whose `Ord` panics unwinds out of `put`, but leaves the queue usable: `shutdown`
+/// does not wait forever for that put to "finish landing", and the item that did land is
+/// still counted and can be got.
+#[test]
+fn panicking_ord_in_put_does_not_wedge_shutdown() {
+    let q = Arc::new(PriorityQueue::new(0));
+    q.put(Touchy {
+        value: 1,
+        panic_on_compare: false,
+    })
+    .unwrap();
+    let put = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        q.put(Touchy {
+            value: 0,
+            panic_on_compare: true,
+        })
+    }));
+    assert!(put.is_err(), "the comparison should have panicked");
+
+    let (tx, rx) = mpsc::channel();
+    let shutter = Arc::clone(&q);
+    thread::spawn(move || {
+        shutter.shutdown(false);
+        tx.send(()).unwrap();
+    });
+    assert_eq!(rx.recv_timeout(LONG), Ok(()), "shutdown hung");
+    assert!(q.is_shutdown());
+    assert_eq!(q.unfinished_tasks(), q.len());
+}

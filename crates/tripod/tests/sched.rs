@@ -295,9 +295,12 @@ fn real_clock_runs_in_order_after_the_delay() {
     let s = Scheduler::new();
     let l = log();
     let start = Instant::now();
+    // Times from one base: three `enter`s read the clock three times, and a preempted test
+    // thread could then queue "a" (5 ms after a late now) behind "c".
+    let base = s.now();
     for (ms, name) in [(15u64, "c"), (5, "a"), (10, "b")] {
         let l = Arc::clone(&l);
-        s.enter(Duration::from_millis(ms), 1, move || {
+        s.enterabs(base + Duration::from_millis(ms), 1, move || {
             l.lock().unwrap().push((name, start.elapsed()))
         });
     }

@@ -208,23 +208,32 @@ fn timeout_kills_the_child_fast_with_a_typed_error() {
 #[test]
 fn timeout_error_carries_the_output_so_far() {
     // The child prints, then sleeps past the timeout. run() cannot be told when the child
-    // has printed, so the timeout is generous (a shell prints two lines well within
-    // two seconds even on a loaded machine); what was printed is in the pipes, which the kill
-    // closes, so it is all read before the error is returned.
-    let err = subprocess::run([
-        "sh",
-        "-c",
-        "echo before; echo err-before >&2; exec sleep 10",
-    ])
-    .capture_output(true)
-    .timeout(Duration::from_secs(2))
-    .call()
-    .unwrap_err();
-    let Error::Timeout(e) = err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(e.stdout, b"before\n");
-    assert_eq!(e.stderr, b"err-before\n");
+    // has printed, so no single timeout is sure to come after the prints on a loaded
+    // machine: try growing timeouts until one does. Whatever was printed before the kill
+    // is in the pipes, which the kill closes, so it is all read before the error returns:
+    // each attempt's output is a prefix of the full output.
+    let mut timeout = Duration::from_millis(100);
+    loop {
+        let err = subprocess::run([
+            "sh",
+            "-c",
+            "echo before; echo err-before >&2; exec sleep 10",
+        ])
+        .capture_output(true)
+        .timeout(timeout)
+        .call()
+        .unwrap_err();
+        let Error::Timeout(e) = err else {
+            panic!("{err:?}")
+        };
+        assert!(b"before\n".starts_with(&e.stdout), "{:?}", e.stdout);
+        assert!(b"err-before\n".starts_with(&e.stderr), "{:?}", e.stderr);
+        if e.stdout == b"before\n" && e.stderr == b"err-before\n" {
+            break;
+        }
+        assert!(timeout < Duration::from_secs(5), "the shell never printed");
+        timeout *= 2;
+    }
 }
 
 #[test]

@@ -930,3 +930,46 @@ fn barrier_many_threads_in_waves() {
     assert_eq!(released.load(Ordering::SeqCst), 9);
     assert_eq!(b.n_waiting(), 0);
 }
+
+/// `Duration::MAX` (or any timeout past the end of `Instant`) means "wait without a
+/// limit", as it does for the queue, futures and thread joins; it must never panic on
+/// `Instant + Duration` overflow.
+#[test]
+fn huge_timeouts_mean_no_limit() {
+    let lock = Lock::new(());
+    assert!(lock.acquire_timeout(Duration::MAX).is_some());
+    let rlock = RLock::new(());
+    assert!(rlock.acquire_timeout(Duration::MAX).is_some());
+
+    let sem = Semaphore::new(1);
+    assert!(sem.acquire_timeout(Duration::MAX).is_some());
+    let bounded = BoundedSemaphore::new(1);
+    assert!(bounded.acquire_timeout(Duration::MAX).is_some());
+
+    assert_eq!(Barrier::new(1).wait_timeout(Duration::MAX), Ok(0));
+    let barrier = Barrier::builder(1).timeout(Duration::MAX).build();
+    assert_eq!(barrier.wait(), Ok(0));
+
+    let cond = Condition::new(true);
+    assert!(
+        cond.acquire()
+            .wait_for_timeout(|ready| *ready, Duration::MAX)
+    );
+
+    // The blocking cases: another thread makes the wait end.
+    let event = Event::new();
+    let cond = Condition::new(false);
+    thread::scope(|s| {
+        s.spawn(|| event.set());
+        s.spawn(|| {
+            let mut g = cond.acquire();
+            *g = true;
+            g.notify_all();
+        });
+        assert!(event.wait_timeout(Duration::MAX));
+        let mut g = cond.acquire();
+        while !*g {
+            g.wait_timeout(Duration::MAX);
+        }
+    });
+}

@@ -170,7 +170,7 @@ impl<T> Future<T> {
             _ => return false,
         }
         state.status = Status::Cancelled;
-        self.finish(state);
+        self.finish(state, &|_| {});
         true
     }
 
@@ -432,18 +432,29 @@ impl<T> Future<T> {
 
     /// Finishes the future with `result`, unless it is already done (then `false`).
     pub(crate) fn complete(&self, result: Result<T, FutureError>) -> bool {
+        self.complete_busy(result, &|_| {})
+    }
+
+    /// [`complete`](Self::complete), calling `busy(true)` before the done-callbacks run and
+    /// `busy(false)` after, if there are any (a pool's worker is not idle while it runs
+    /// them).
+    pub(crate) fn complete_busy(
+        &self,
+        result: Result<T, FutureError>,
+        busy: &dyn Fn(bool),
+    ) -> bool {
         let mut state = self.inner.state.lock();
         if state.status.is_done() {
             return false;
         }
         state.status = Status::Finished(result);
-        self.finish(state);
+        self.finish(state, busy);
         true
     }
 
     /// After the status became done: wakes the blocked readers and the watchers, then runs
     /// the callbacks, outside the lock (Python's order).
-    fn finish(&self, mut state: MutexGuard<'_, State<T>>) {
+    fn finish(&self, mut state: MutexGuard<'_, State<T>>, busy: &dyn Fn(bool)) {
         self.inner.done.store(true, Ordering::Release);
         let callbacks = mem::take(&mut state.callbacks);
         let watches = mem::take(&mut state.watches);
@@ -454,9 +465,14 @@ impl<T> Future<T> {
             // The watcher may have gone already; nothing to tell then.
             let _ = watch.tx.send(watch.index);
         }
+        if callbacks.is_empty() {
+            return;
+        }
+        busy(true);
         for callback in callbacks {
             self.invoke(callback);
         }
+        busy(false);
     }
 
     fn invoke(&self, callback: Callback<T>) {

@@ -116,6 +116,14 @@ impl<T> Promise<T> {
             future.complete(result);
         }
     }
+
+    /// [`complete`](Self::complete), with `busy` called around the done-callbacks (see
+    /// `Future::complete_busy`).
+    pub(crate) fn complete_busy(mut self, result: Result<T, FutureError>, busy: &dyn Fn(bool)) {
+        if let Some(future) = self.future.take() {
+            future.complete_busy(result, busy);
+        }
+    }
 }
 
 impl<T> Default for Promise<T> {

@@ -64,7 +64,8 @@ struct Shared {
     /// A receiving end kept to drain the queue (cancel_futures, broken pool).
     queue: Receiver<Job>,
     /// Workers waiting for a job (or about to: a worker counts itself idle just before it
-    /// completes a future, so that whoever reads the result and submits again sees it).
+    /// completes a future, so that whoever reads the result and submits again sees it; it
+    /// is busy again while the future's done-callbacks run).
     idle: AtomicUsize,
     max_workers: usize,
     prefix: String,
@@ -86,8 +87,9 @@ type Job = Box<dyn WorkItem>;
 
 trait WorkItem: Send {
     /// Runs the task unless its future was cancelled; calls `done` once the task is over
-    /// but before the future completes.
-    fn run(self: Box<Self>, done: &dyn Fn());
+    /// but before the future completes, and `busy` then `done` around the future's
+    /// done-callbacks if it has any.
+    fn run(self: Box<Self>, done: &dyn Fn(), busy: &dyn Fn());
     /// Finishes the future without running the task.
     fn abandon(self: Box<Self>, error: FutureError);
 }
@@ -102,7 +104,7 @@ where
     F: FnOnce() -> T + Send,
     T: Send,
 {
-    fn run(self: Box<Self>, done: &dyn Fn()) {
+    fn run(self: Box<Self>, done: &dyn Fn(), busy: &dyn Fn()) {
         let Task { promise, f } = *self;
         if !promise.set_running_or_notify_cancel() {
             done();
@@ -111,7 +113,15 @@ where
         let result = catch_unwind(AssertUnwindSafe(f))
             .map_err(|payload| FutureError::panicked(PanicError::from_payload(payload)));
         done();
-        promise.complete(result);
+        // Busy again while the done-callbacks run, as Python's worker is: a callback that
+        // submits a task and waits for it must not count on this worker.
+        promise.complete_busy(result, &|running| {
+            if running {
+                busy();
+            } else {
+                done();
+            }
+        });
     }
 
     fn abandon(self: Box<Self>, error: FutureError) {
@@ -404,10 +414,13 @@ fn worker(shared: Arc<Shared>) {
     let mark_idle = || {
         shared.idle.fetch_add(1, Ordering::SeqCst);
     };
+    let mark_busy = || {
+        shared.idle.fetch_sub(1, Ordering::SeqCst);
+    };
     mark_idle();
     while let Ok(job) = queue.recv() {
-        shared.idle.fetch_sub(1, Ordering::SeqCst);
-        job.run(&mark_idle);
+        mark_busy();
+        job.run(&mark_idle, &mark_busy);
     }
     shared.idle.fetch_sub(1, Ordering::SeqCst);
 }

@@ -121,7 +121,12 @@ impl<S: Store> Core<S> {
             self.undo_put();
             return Err(TryPutError::ShutDown(item));
         }
-        match self.store.push(item) {
+        // The push runs user code (a heap store calls `T::cmp`); if that panics, the
+        // guard still ends this put's flight, or `shutdown` would wait for it forever.
+        let landing = Landing { core: self };
+        let pushed = self.store.push(item);
+        std::mem::forget(landing);
+        match pushed {
             Ok(()) => {
                 self.puts.fetch_sub(IN_FLIGHT, Ordering::Release);
                 self.not_empty.notify_one();
@@ -277,5 +282,19 @@ impl<S: Store> Core<S> {
                 Err(actual) => current = actual,
             }
         }
+    }
+}
+
+/// Ends a put's flight if the store's push unwinds. A heap store's push keeps the item
+/// when `T::cmp` panics (`BinaryHeap` fills its hole on unwind), so the item and its task
+/// stay counted and a getter is told.
+struct Landing<'a, S: Store> {
+    core: &'a Core<S>,
+}
+
+impl<S: Store> Drop for Landing<'_, S> {
+    fn drop(&mut self) {
+        self.core.puts.fetch_sub(IN_FLIGHT, Ordering::Release);
+        self.core.not_empty.notify_one();
     }
 }

@@ -263,7 +263,7 @@ impl Barrier {
     /// });
     /// ```
     pub fn wait(&self) -> Result<usize, BrokenBarrierError> {
-        self.wait_until(self.timeout.map(|t| Instant::now() + t))
+        self.wait_until(self.timeout.and_then(|t| Instant::now().checked_add(t)))
     }
 
     /// Like [`wait`](Barrier::wait) with its own `timeout` instead of the default one
@@ -282,7 +282,7 @@ impl Barrier {
     /// assert!(barrier.is_broken());
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrierError> {
-        self.wait_until(Some(Instant::now() + timeout))
+        self.wait_until(Instant::now().checked_add(timeout))
     }
 
     /// Like [`wait`](Barrier::wait), giving up (and breaking the barrier) at `deadline`.

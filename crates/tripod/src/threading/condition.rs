@@ -244,7 +244,14 @@ impl<T: ?Sized> ConditionGuard<'_, T> {
     /// ```
     #[inline]
     pub fn wait_timeout(&mut self, timeout: Duration) -> bool {
-        self.wait_deadline(Instant::now() + timeout)
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.wait_deadline(deadline),
+            // Past the end of `Instant`: no limit.
+            None => {
+                self.wait();
+                true
+            }
+        }
     }
 
     /// Like [`wait`](Self::wait), giving up at `deadline`. Returns `true` if the thread was
@@ -307,7 +314,7 @@ impl<T: ?Sized> ConditionGuard<'_, T> {
         predicate: impl FnMut(&T) -> bool,
         timeout: Duration,
     ) -> bool {
-        self.wait_for_until(predicate, Some(Instant::now() + timeout))
+        self.wait_for_until(predicate, Instant::now().checked_add(timeout))
     }
 
     /// Waits until `predicate` holds, giving up at `deadline`. Returns the predicate's last

@@ -175,7 +175,7 @@ impl Event {
     /// ```
     #[inline]
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.is_set() || self.wait_until(Some(Instant::now() + timeout))
+        self.is_set() || self.wait_until(Instant::now().checked_add(timeout))
     }
 
     /// Blocks until the flag is set or `deadline` passes. Returns `true` if the flag was

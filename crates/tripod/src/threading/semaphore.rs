@@ -253,7 +253,9 @@ impl Semaphore {
     /// ```
     #[inline]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
-        self.acquire_deadline(Instant::now() + timeout)
+        self.core
+            .acquire_until(Instant::now().checked_add(timeout))
+            .then(|| SemaphoreGuard { core: &self.core })
     }
 
     /// Takes a permit, waiting until `deadline` at most; `None` if none came free in
@@ -373,7 +375,9 @@ impl BoundedSemaphore {
     /// ```
     #[inline]
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
-        self.acquire_deadline(Instant::now() + timeout)
+        self.core
+            .acquire_until(Instant::now().checked_add(timeout))
+            .then(|| SemaphoreGuard { core: &self.core })
     }
 
     /// Takes a permit, waiting until `deadline` at most; `None` if none came free in
