@@ -757,3 +757,56 @@ fn a_worker_running_callbacks_is_not_idle() {
     release.send(()).unwrap();
     assert_eq!(rx.recv().unwrap(), Ok(7));
 }
+
+#[test]
+fn a_future_given_twice_counts_once() {
+    let (a, b) = (Promise::new(), Promise::<i32>::new());
+    let (fa, fb) = (a.future(), b.future());
+    let futures = [fa.clone(), fb.clone(), fa.clone()];
+    a.set_result(1);
+    let outcome = wait(&futures, Some(Duration::ZERO), ReturnWhen::AllCompleted);
+    assert_eq!(outcome.done.len(), 1);
+    assert_eq!(outcome.not_done.len(), 1);
+    assert!(outcome.done[0].ptr_eq(&fa));
+
+    let mut completed = as_completed(&futures, None);
+    assert!(completed.next().unwrap().unwrap().ptr_eq(&fa));
+    b.set_result(2);
+    assert!(completed.next().unwrap().unwrap().ptr_eq(&fb));
+    assert!(completed.next().is_none(), "each future is yielded once");
+}
+
+#[test]
+fn dropping_map_part_way_cancels_the_rest_but_an_unstarted_map_cancels_nothing() {
+    let pool = ThreadPoolExecutor::new(1);
+    let (started_tx, started) = channel();
+    let (release, gate) = channel::<()>();
+    let gate = Arc::new(parking_lot::Mutex::new(gate));
+    let ran = Arc::new(AtomicUsize::new(0));
+    let task = {
+        let (ran, gate) = (Arc::clone(&ran), Arc::clone(&gate));
+        move |i: usize| {
+            if i == 1 {
+                started_tx.send(()).unwrap();
+                gate.lock().recv().unwrap();
+            }
+            ran.fetch_add(1, Ordering::SeqCst);
+            i
+        }
+    };
+    // Started: the first result is read, then the iterator is dropped while item 1 runs
+    // and items 2 and 3 wait in the queue; those two are cancelled.
+    let mut results = pool.map(task.clone(), 0..4);
+    assert_eq!(results.next(), Some(Ok(0)));
+    started.recv().unwrap();
+    drop(results);
+    release.send(()).unwrap();
+    pool.submit(|| ()).result().unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 2);
+
+    // Never started (Python's `e.map(func, items)` for its side effects): all run.
+    ran.store(0, Ordering::SeqCst);
+    drop(pool.map(move |i: usize| task(i + 10), 0..3));
+    pool.submit(|| ()).result().unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 3);
+}

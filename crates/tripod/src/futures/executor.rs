@@ -110,8 +110,12 @@ pub trait Executor<Task> {
 /// Unlike Python, an item whose task panicked yields its error and iteration goes on, so
 /// one bad item does not hide the others. If a deadline was given and passes, `next`
 /// yields one error of kind [`Timeout`](super::FutureErrorKind::Timeout), cancels the tasks
-/// that have not started (as Python does) and then ends. Dropping the iterator does not
-/// cancel anything: the tasks already submitted still run.
+/// that have not started (as Python does) and then ends.
+///
+/// Dropping the iterator part-way through cancels the tasks that have not started yet, as
+/// Python's does; dropping it before the first `next` cancels nothing, so
+/// `pool.map(f, items);` used for its side effects runs every task (Python's seed idiom
+/// `e.map(func, range(10))` inside a `with` block).
 ///
 /// ```
 /// use tripod::futures::ThreadPoolExecutor;
@@ -123,11 +127,28 @@ pub trait Executor<Task> {
 pub struct Map<T> {
     futures: VecDeque<Future<T>>,
     deadline: Option<Instant>,
+    started: bool,
 }
 
 impl<T> Map<T> {
     pub(crate) fn new(futures: VecDeque<Future<T>>, deadline: Option<Instant>) -> Self {
-        Map { futures, deadline }
+        Map {
+            futures,
+            deadline,
+            started: false,
+        }
+    }
+}
+
+impl<T> Drop for Map<T> {
+    /// Python's `result_iterator` cancels what is left in its `finally`, which runs only
+    /// once iteration has started.
+    fn drop(&mut self) {
+        if self.started {
+            for rest in self.futures.drain(..) {
+                rest.cancel();
+            }
+        }
     }
 }
 
@@ -135,6 +156,7 @@ impl<T> Iterator for Map<T> {
     type Item = Result<T, FutureError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        self.started = true;
         let future = self.futures.pop_front()?;
         match future.take(self.deadline) {
             Some(result) => Some(result),

@@ -507,6 +507,11 @@ impl<T> Future<T> {
         Some(state)
     }
 
+    /// An identity for this future, shared by all its handles (for de-duplication).
+    pub(crate) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.inner).cast::<()>() as usize
+    }
+
     /// Whether two handles are the same future.
     ///
     /// ```

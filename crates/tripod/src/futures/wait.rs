@@ -5,7 +5,8 @@
 //! thread polls. The watches are removed when the wait returns or the iterator is dropped.
 #![forbid(unsafe_code)]
 
-use std::collections::VecDeque;
+use std::borrow::Cow;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -68,7 +69,8 @@ impl<T> fmt::Debug for DoneAndNotDone<T> {
 /// Blocks until the futures meet `return_when` or `timeout` passes (`None`: no limit), and
 /// returns which are done and which are not: Python's `concurrent.futures.wait`.
 ///
-/// A timeout is not an error: the futures still running are in `not_done`.
+/// A timeout is not an error: the futures still running are in `not_done`. A future given
+/// twice counts once (Python takes a set).
 ///
 /// ```
 /// use tripod::futures::{wait, ReturnWhen, ThreadPoolExecutor};
@@ -84,6 +86,7 @@ pub fn wait<T>(
     timeout: Option<Duration>,
     return_when: ReturnWhen,
 ) -> DoneAndNotDone<T> {
+    let futures = &*distinct(futures);
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     let total = futures.len();
     let satisfied = |done: usize, failed: bool| match return_when {
@@ -123,6 +126,22 @@ pub fn wait<T>(
     DoneAndNotDone { done, not_done }
 }
 
+/// The futures with repeats removed (first occurrence kept); borrowed when there are none.
+fn distinct<T>(futures: &[Future<T>]) -> Cow<'_, [Future<T>]> {
+    let mut seen = HashSet::with_capacity(futures.len());
+    if futures.iter().all(|f| seen.insert(f.addr())) {
+        return Cow::Borrowed(futures);
+    }
+    seen.clear();
+    Cow::Owned(
+        futures
+            .iter()
+            .filter(|f| seen.insert(f.addr()))
+            .cloned()
+            .collect(),
+    )
+}
+
 /// Receives one index before `deadline`; `None` on timeout.
 fn recv(rx: &Receiver<usize>, deadline: Option<Instant>) -> Option<usize> {
     match deadline {
@@ -136,7 +155,8 @@ fn recv(rx: &Receiver<usize>, deadline: Option<Instant>) -> Option<usize> {
 ///
 /// Futures already done come first, in the order given; then each as it completes. With a
 /// `timeout` (counted from this call), once it passes the iterator yields one error of
-/// kind [`Timeout`](super::FutureErrorKind::Timeout) and ends.
+/// kind [`Timeout`](super::FutureErrorKind::Timeout) and ends. A future given twice is
+/// yielded once (Python takes a set).
 ///
 /// ```
 /// use tripod::futures::{as_completed, ThreadPoolExecutor};
@@ -150,6 +170,7 @@ fn recv(rx: &Receiver<usize>, deadline: Option<Instant>) -> Option<usize> {
 /// assert_eq!(total, 60);
 /// ```
 pub fn as_completed<T>(futures: &[Future<T>], timeout: Option<Duration>) -> AsCompleted<T> {
+    let futures = distinct(futures).into_owned();
     let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     let id = NEXT_WATCH_ID.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = crossbeam_channel::unbounded();
@@ -160,10 +181,10 @@ pub fn as_completed<T>(futures: &[Future<T>], timeout: Option<Duration>) -> AsCo
         }
     }
     AsCompleted {
-        futures: futures.to_vec(),
+        remaining: futures.len(),
+        futures,
         ready,
         rx,
-        remaining: futures.len(),
         id,
         deadline,
         timed_out: false,
