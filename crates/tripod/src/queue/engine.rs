@@ -40,7 +40,10 @@ use super::sync::{AtomicU8, AtomicU64, Ordering, yield_now};
 ///
 /// `push` refuses the item (hands it back) when `maxsize` items are stored; the store must
 /// be safe to use from many threads at once.
-pub(crate) trait Store {
+///
+/// `pub` in a private module, as the stores in `store.rs`: the sealed
+/// [`Discipline`](super::Discipline) trait names them, yet no user can.
+pub trait Store {
     type Item;
 
     /// A store that holds at most `maxsize` items (`0`: unbounded).

@@ -16,6 +16,10 @@
 //! A queue handle is cheap to clone: each clone is another handle to the same queue, to
 //! move into a thread. Every type is `Send + Sync` when `T: Send`.
 //!
+//! [`Queue`], [`LifoQueue`] and [`PriorityQueue`] are one generic type, [`BaseQueue<T, D>`],
+//! with its [`Discipline`] `D` fixed to [`Fifo`], [`Lifo`] or [`Priority`]: they share every
+//! method, and code that works with any of them takes a `BaseQueue<T, D>`.
+//!
 //! # Producers, workers and `join`
 //!
 //! As in Python, each put counts an unfinished task; a worker calls
@@ -83,22 +87,20 @@
 //! [`PriorityQueue`] keep their items under a short-held mutex, as Python does.
 #![forbid(unsafe_code)]
 
+mod base;
+mod discipline;
 mod engine;
 mod error;
-mod fifo;
-mod lifo;
 #[cfg(all(test, tripod_loom))]
 mod loom_tests;
-mod priority;
 mod signal;
 mod simple;
 mod store;
 mod sync;
 
+pub use base::{BaseQueue, LifoQueue, PriorityQueue, Queue};
+pub use discipline::{Discipline, Fifo, Lifo, Priority};
 pub use error::{
     GetTimeoutError, PutTimeoutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
 };
-pub use fifo::Queue;
-pub use lifo::LifoQueue;
-pub use priority::PriorityQueue;
 pub use simple::SimpleQueue;

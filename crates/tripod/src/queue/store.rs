@@ -13,7 +13,7 @@ pub(crate) use lock_free::FifoStore;
 /// Under loom the FIFO store is a locked `VecDeque`: crossbeam's queues are not
 /// loom-instrumented, and the model checks the engine, not crossbeam.
 #[cfg(tripod_loom)]
-pub(crate) type FifoStore<T> = Locked<VecDeque<T>>;
+pub type FifoStore<T> = Locked<VecDeque<T>>;
 
 #[cfg(not(tripod_loom))]
 mod lock_free {
@@ -28,7 +28,7 @@ mod lock_free {
     const PREALLOCATE_UP_TO: usize = 1 << 16;
 
     /// FIFO storage on crossbeam's lock-free queues.
-    pub(crate) enum FifoStore<T> {
+    pub enum FifoStore<T> {
         Unbounded(SegQueue<T>),
         Array(ArrayQueue<T>),
         Counted {
@@ -102,7 +102,7 @@ mod lock_free {
 }
 
 /// A plain collection that a [`Locked`] store keeps under its mutex.
-pub(crate) trait Collection: Default {
+pub trait Collection: Default {
     type Item;
     fn insert(&mut self, item: Self::Item);
     fn remove(&mut self) -> Option<Self::Item>;
@@ -110,7 +110,7 @@ pub(crate) trait Collection: Default {
 }
 
 /// A collection under a mutex, refusing pushes at `maxsize` (0: unbounded).
-pub(crate) struct Locked<C> {
+pub struct Locked<C> {
     items: Mutex<C>,
     maxsize: usize,
 }
@@ -144,10 +144,10 @@ impl<C: Collection> Store for Locked<C> {
 }
 
 /// Last in, first out.
-pub(crate) type LifoStore<T> = Locked<Vec<T>>;
+pub type LifoStore<T> = Locked<Vec<T>>;
 
 /// Lowest first (a min-heap, as Python's `heapq`).
-pub(crate) type HeapStore<T> = Locked<BinaryHeap<Reverse<T>>>;
+pub type HeapStore<T> = Locked<BinaryHeap<Reverse<T>>>;
 
 impl<T> Collection for Vec<T> {
     type Item = T;

@@ -45,9 +45,9 @@ struct Shared {
 #[must_use = "a Timer does nothing until it is started with `.start()`"]
 pub struct Timer<F> {
     interval: Duration,
-    function: F,
-    name: Option<String>,
-    daemon: Option<bool>,
+    /// The timer's thread, configured as any other, with the function as its target until
+    /// `start` wraps it in the wait.
+    thread: Thread<F>,
 }
 
 impl<F, T> Timer<F>
@@ -69,9 +69,7 @@ where
     pub fn new(interval: Duration, function: F) -> Self {
         Timer {
             interval,
-            function,
-            name: None,
-            daemon: None,
+            thread: Thread::new(function),
         }
     }
 
@@ -87,9 +85,11 @@ where
     ///     .unwrap();
     /// assert_eq!(timer.join().unwrap().as_deref(), Some("alarm"));
     /// ```
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        Timer {
+            thread: self.thread.name(name),
+            ..self
+        }
     }
 
     /// Makes the timer's thread a daemon or not (see [`Thread::daemon`]); by default it
@@ -103,9 +103,11 @@ where
     /// assert!(timer.thread().is_daemon());
     /// timer.cancel();
     /// ```
-    pub fn daemon(mut self, daemon: bool) -> Self {
-        self.daemon = Some(daemon);
-        self
+    pub fn daemon(self, daemon: bool) -> Self {
+        Timer {
+            thread: self.thread.daemon(daemon),
+            ..self
+        }
     }
 
     /// Starts the timer's thread; the interval counts from now.
@@ -127,21 +129,16 @@ where
             changed: Condvar::new(),
         });
         let deadline = Instant::now().checked_add(self.interval);
-        let function = self.function;
         let inside = Arc::clone(&shared);
-        let mut thread = Thread::new(move || {
-            if inside.wait_to_fire(deadline) {
-                Some(function())
-            } else {
-                None
+        let thread = self.thread.map_target(|function| {
+            move || {
+                if inside.wait_to_fire(deadline) {
+                    Some(function())
+                } else {
+                    None
+                }
             }
         });
-        if let Some(name) = self.name {
-            thread = thread.name(name);
-        }
-        if let Some(daemon) = self.daemon {
-            thread = thread.daemon(daemon);
-        }
         let handle = thread.start()?;
         Ok(TimerHandle { handle, shared })
     }
@@ -175,8 +172,8 @@ impl<F> fmt::Debug for Timer<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timer")
             .field("interval", &self.interval)
-            .field("name", &self.name)
-            .field("daemon", &self.daemon)
+            .field("name", &self.thread.name_given())
+            .field("daemon", &self.thread.daemon_given())
             .finish_non_exhaustive()
     }
 }

@@ -172,6 +172,30 @@ where
     }
 }
 
+impl<F> Thread<F> {
+    /// The same thread with its target replaced by `wrap(target)`: how a
+    /// [`Timer`](crate::threading::Timer), a thread configured like any other, puts the
+    /// wait for its interval around its function.
+    pub(in crate::threading) fn map_target<G>(self, wrap: impl FnOnce(F) -> G) -> Thread<G> {
+        Thread {
+            target: wrap(self.target),
+            name: self.name,
+            daemon: self.daemon,
+            stack_size: self.stack_size,
+        }
+    }
+
+    /// The name given with [`name`](Thread::name), if any.
+    pub(in crate::threading) fn name_given(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The daemon flag given with [`daemon`](Thread::daemon), if any.
+    pub(in crate::threading) fn daemon_given(&self) -> Option<bool> {
+        self.daemon
+    }
+}
+
 /// The body of every thread tripod starts.
 fn run<T>(info: ThreadRef, target: impl FnOnce() -> T) -> Result<T, PanicError> {
     registry::enter(info.clone());

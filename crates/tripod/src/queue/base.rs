@@ -1,22 +1,72 @@
-//! [`PriorityQueue`]: the queue that returns its lowest item first (Python's `queue.PriorityQueue`).
+//! [`BaseQueue`]: the queue with task tracking and shutdown, generic over its order, and its
+//! three faces [`Queue`] (Python's `queue.Queue`), [`LifoQueue`] and [`PriorityQueue`].
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::discipline::{Discipline, Fifo, Lifo, Priority};
 use super::engine::Core;
 use super::error::{
     GetTimeoutError, PutTimeoutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
 };
-use super::store::HeapStore;
+
+/// A first-in, first-out queue for passing items between threads (Python's `queue.Queue`).
+///
+/// `maxsize` bounds the number of items (`0`: unbounded); a blocking [`put`](BaseQueue::put)
+/// waits for room. Every put counts a task that a consumer marks done with
+/// [`task_done`](BaseQueue::task_done), and [`join`](BaseQueue::join) waits until all are
+/// done. [`shutdown`](BaseQueue::shutdown) ends the queue as in Python 3.13. The methods are
+/// those of [`BaseQueue`], shared with [`LifoQueue`] and [`PriorityQueue`].
+///
+/// The handle is cheap to clone: a clone is another handle to the same queue, and the queue
+/// lives until the last handle is dropped (its remaining items are dropped with it).
+///
+/// ```
+/// use std::thread;
+/// use tripod::queue::Queue;
+///
+/// let q = Queue::new(0);
+/// let producer = {
+///     let q = q.clone();
+///     thread::spawn(move || {
+///         for i in 0..10 {
+///             q.put(i).unwrap();
+///         }
+///     })
+/// };
+/// let got: Vec<i32> = (0..10).map(|_| q.get().unwrap()).collect();
+/// producer.join().unwrap();
+/// assert_eq!(got, (0..10).collect::<Vec<_>>());
+/// ```
+pub type Queue<T> = BaseQueue<T, Fifo>;
+
+/// A last-in, first-out queue (a stack) for passing items between threads (Python's
+/// `queue.LifoQueue`).
+///
+/// Everything but the order is as for [`Queue`]: `maxsize` (`0`: unbounded), blocking,
+/// `try_` and timed puts and gets, `task_done`/`join`, and Python 3.13's `shutdown`; the
+/// methods are those of [`BaseQueue`]. A clone is another handle to the same queue.
+///
+/// ```
+/// use tripod::queue::LifoQueue;
+///
+/// let q = LifoQueue::new(0);
+/// for i in 0..5 {
+///     q.put(i).unwrap();
+/// }
+/// let got: Vec<i32> = (0..5).map(|_| q.get().unwrap()).collect();
+/// assert_eq!(got, [4, 3, 2, 1, 0]);
+/// ```
+pub type LifoQueue<T> = BaseQueue<T, Lifo>;
 
 /// A queue that returns its lowest item first (Python's `queue.PriorityQueue`, a min-heap).
 ///
 /// The order is `T`'s [`Ord`]: the item returned is the one `sorted(items)[0]` would give in
 /// Python. The usual entry is a `(priority, data)` tuple; items of equal priority come out in
 /// no particular order, as in Python (add a sequence number to the tuple for FIFO among
-/// equals). Everything but the order is as for [`Queue`](super::Queue). A clone is another
-/// handle to the same queue.
+/// equals). Everything but the order is as for [`Queue`]; the methods are those of
+/// [`BaseQueue`]. A clone is another handle to the same queue.
 ///
 /// ```
 /// use tripod::queue::PriorityQueue;
@@ -29,33 +79,96 @@ use super::store::HeapStore;
 /// assert_eq!(q.get(), Ok((2, "normal")));
 /// assert_eq!(q.get(), Ok((3, "low")));
 /// ```
-pub struct PriorityQueue<T> {
-    core: Arc<Core<HeapStore<T>>>,
+pub type PriorityQueue<T> = BaseQueue<T, Priority>;
+
+/// A queue for passing items between threads, with Python's task tracking and shutdown,
+/// generic over the order its items come out in.
+///
+/// You use it through its three aliases, which fix the [`Discipline`] `D` (and so let
+/// `Queue::new(0)` infer everything but `T`):
+///
+/// | Alias | `D` | [`get`](BaseQueue::get) returns | Python |
+/// |---|---|---|---|
+/// | [`Queue<T>`](Queue) | [`Fifo`] | the oldest item | `queue.Queue` |
+/// | [`LifoQueue<T>`](LifoQueue) | [`Lifo`] | the newest item | `queue.LifoQueue` |
+/// | [`PriorityQueue<T>`](PriorityQueue) | [`Priority`] | the lowest item (`T: Ord`) | `queue.PriorityQueue` |
+///
+/// Everything but the order is the same for the three. `maxsize` bounds the number of items
+/// (`0`: unbounded); a blocking [`put`](BaseQueue::put) waits for room. Every put counts a
+/// task that a consumer marks done with [`task_done`](BaseQueue::task_done), and
+/// [`join`](BaseQueue::join) waits until all are done. [`shutdown`](BaseQueue::shutdown) ends
+/// the queue as in Python 3.13.
+///
+/// The handle is cheap to clone: a clone is another handle to the same queue, and the queue
+/// lives until the last handle is dropped (its remaining items are dropped with it).
+///
+/// # First in, first out: [`Queue`]
+///
+/// ```
+/// use tripod::queue::Queue;
+///
+/// let q = Queue::new(0);
+/// for n in [2, 3, 1] {
+///     q.put(n).unwrap();
+/// }
+/// let got: Vec<i32> = (0..3).map(|_| q.get().unwrap()).collect();
+/// assert_eq!(got, [2, 3, 1]);
+/// ```
+///
+/// # Last in, first out: [`LifoQueue`]
+///
+/// ```
+/// use tripod::queue::LifoQueue;
+///
+/// let q = LifoQueue::new(0);
+/// for n in [2, 3, 1] {
+///     q.put(n).unwrap();
+/// }
+/// let got: Vec<i32> = (0..3).map(|_| q.get().unwrap()).collect();
+/// assert_eq!(got, [1, 3, 2]);
+/// ```
+///
+/// # Lowest first: [`PriorityQueue`]
+///
+/// ```
+/// use tripod::queue::PriorityQueue;
+///
+/// let q = PriorityQueue::new(0);
+/// for n in [2, 3, 1] {
+///     q.put(n).unwrap();
+/// }
+/// let got: Vec<i32> = (0..3).map(|_| q.get().unwrap()).collect();
+/// assert_eq!(got, [1, 2, 3]);
+/// ```
+pub struct BaseQueue<T, D: Discipline<T>> {
+    core: Arc<Core<D::Store>>,
 }
 
-impl<T: Ord> PriorityQueue<T> {
+impl<T, D: Discipline<T>> BaseQueue<T, D> {
     /// Creates a queue holding at most `maxsize` items; `0` means unbounded (Python's
     /// `maxsize <= 0`).
     ///
-    /// ```
-    /// use tripod::queue::PriorityQueue;
+    /// A bounded [`Queue`] of up to 65 536 items preallocates its slots.
     ///
-    /// let q: PriorityQueue<String> = PriorityQueue::new(8);
+    /// ```
+    /// use tripod::queue::Queue;
+    ///
+    /// let q: Queue<String> = Queue::new(8);
     /// assert_eq!(q.maxsize(), 8);
     /// assert!(q.is_empty());
     /// ```
     pub fn new(maxsize: usize) -> Self {
-        PriorityQueue {
+        BaseQueue {
             core: Arc::new(Core::new(maxsize, true)),
         }
     }
 
-    /// The bound given to [`new`](PriorityQueue::new) (`0`: unbounded).
+    /// The bound given to [`new`](Self::new) (`0`: unbounded).
     ///
     /// ```
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// assert_eq!(PriorityQueue::<u8>::new(0).maxsize(), 0);
+    /// assert_eq!(Queue::<u8>::new(0).maxsize(), 0);
     /// ```
     pub fn maxsize(&self) -> usize {
         self.core.maxsize()
@@ -67,9 +180,9 @@ impl<T: Ord> PriorityQueue<T> {
     /// block after `len() < maxsize`, and a get may still block after `len() > 0`.
     ///
     /// ```
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q = PriorityQueue::new(0);
+    /// let q = Queue::new(0);
     /// q.put('a').unwrap();
     /// q.put('b').unwrap();
     /// assert_eq!(q.len(), 2);
@@ -78,12 +191,12 @@ impl<T: Ord> PriorityQueue<T> {
         self.core.len()
     }
 
-    /// Whether the queue holds no item (Python's `empty()`); a snapshot, as [`len`](PriorityQueue::len).
+    /// Whether the queue holds no item (Python's `empty()`); a snapshot, as [`len`](Self::len).
     ///
     /// ```
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q = PriorityQueue::new(0);
+    /// let q = Queue::new(0);
     /// assert!(q.is_empty());
     /// q.put(1).unwrap();
     /// assert!(!q.is_empty());
@@ -93,12 +206,12 @@ impl<T: Ord> PriorityQueue<T> {
     }
 
     /// Whether the queue holds `maxsize` items (Python's `full()`); never true for an
-    /// unbounded queue. A snapshot, as [`len`](PriorityQueue::len).
+    /// unbounded queue. A snapshot, as [`len`](Self::len).
     ///
     /// ```
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q = PriorityQueue::new(1);
+    /// let q = Queue::new(1);
     /// q.put(1).unwrap();
     /// assert!(q.is_full());
     /// ```
@@ -106,17 +219,16 @@ impl<T: Ord> PriorityQueue<T> {
         self.core.is_full()
     }
 
-    /// Puts `item` in order, waiting for a free slot if the queue is full (Python's
-    /// `put(item)`).
+    /// Puts `item`, waiting for a free slot if the queue is full (Python's `put(item)`).
     ///
     /// # Errors
     ///
     /// [`ShutDown`] with the item if the queue is shut down, before or while waiting.
     ///
     /// ```
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q = PriorityQueue::new(0);
+    /// let q = Queue::new(0);
     /// q.put("job").unwrap();
     /// assert_eq!(q.get(), Ok("job"));
     /// ```
@@ -126,7 +238,7 @@ impl<T: Ord> PriorityQueue<T> {
             .map_err(|err| ShutDown(err.into_inner()))
     }
 
-    /// Puts `item` in order if there is a free slot now (Python's `put_nowait`).
+    /// Puts `item` if there is a free slot now (Python's `put_nowait`).
     ///
     /// # Errors
     ///
@@ -134,9 +246,9 @@ impl<T: Ord> PriorityQueue<T> {
     /// down (checked first, as Python does); both hand the item back.
     ///
     /// ```
-    /// use tripod::queue::{PriorityQueue, TryPutError};
+    /// use tripod::queue::{Queue, TryPutError};
     ///
-    /// let q = PriorityQueue::new(1);
+    /// let q = Queue::new(1);
     /// assert!(q.try_put(1).is_ok());
     /// assert_eq!(q.try_put(2), Err(TryPutError::Full(2)));
     /// ```
@@ -154,9 +266,9 @@ impl<T: Ord> PriorityQueue<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use tripod::queue::{PutTimeoutError, PriorityQueue};
+    /// use tripod::queue::{PutTimeoutError, Queue};
     ///
-    /// let q = PriorityQueue::new(1);
+    /// let q = Queue::new(1);
     /// q.put(1).unwrap();
     /// let err = q.put_timeout(2, Duration::from_millis(5)).unwrap_err();
     /// assert_eq!(err, PutTimeoutError::Timeout(2));
@@ -169,13 +281,13 @@ impl<T: Ord> PriorityQueue<T> {
     ///
     /// # Errors
     ///
-    /// As [`put_timeout`](PriorityQueue::put_timeout).
+    /// As [`put_timeout`](Self::put_timeout).
     ///
     /// ```
     /// use std::time::Instant;
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q = PriorityQueue::new(1);
+    /// let q = Queue::new(1);
     /// assert!(q.put_deadline(1, Instant::now()).is_ok());
     /// assert!(q.put_deadline(2, Instant::now()).unwrap_err().is_timeout());
     /// ```
@@ -192,8 +304,11 @@ impl<T: Ord> PriorityQueue<T> {
             })
     }
 
-    /// Removes and returns the lowest item, waiting for one if the queue is empty
-    /// (Python's `get()`).
+    /// Removes and returns the next item, waiting for one if the queue is empty (Python's
+    /// `get()`).
+    ///
+    /// The next item is the oldest in a [`Queue`], the newest in a [`LifoQueue`] and the
+    /// lowest in a [`PriorityQueue`].
     ///
     /// # Errors
     ///
@@ -201,11 +316,11 @@ impl<T: Ord> PriorityQueue<T> {
     /// shutdown, which empties it).
     ///
     /// ```
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q = PriorityQueue::new(0);
-    /// q.put(2).unwrap();
+    /// let q = Queue::new(0);
     /// q.put(1).unwrap();
+    /// q.put(2).unwrap();
     /// assert_eq!(q.get(), Ok(1));
     /// assert_eq!(q.get(), Ok(2));
     /// ```
@@ -213,7 +328,7 @@ impl<T: Ord> PriorityQueue<T> {
         self.core.get_deadline(None).map_err(|_| ShutDown(()))
     }
 
-    /// Removes and returns the lowest item if there is one now (Python's `get_nowait`).
+    /// Removes and returns the next item if there is one now (Python's `get_nowait`).
     ///
     /// # Errors
     ///
@@ -221,9 +336,9 @@ impl<T: Ord> PriorityQueue<T> {
     /// is shut down and empty.
     ///
     /// ```
-    /// use tripod::queue::{PriorityQueue, TryGetError};
+    /// use tripod::queue::{Queue, TryGetError};
     ///
-    /// let q = PriorityQueue::new(0);
+    /// let q = Queue::new(0);
     /// assert_eq!(q.try_get(), Err(TryGetError::Empty));
     /// q.put(5).unwrap();
     /// assert_eq!(q.try_get(), Ok(5));
@@ -232,7 +347,7 @@ impl<T: Ord> PriorityQueue<T> {
         self.core.try_get()
     }
 
-    /// Removes and returns the lowest item, waiting at most `timeout` for one (Python's
+    /// Removes and returns the next item, waiting at most `timeout` for one (Python's
     /// `get(timeout=...)`).
     ///
     /// # Errors
@@ -242,26 +357,26 @@ impl<T: Ord> PriorityQueue<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use tripod::queue::{GetTimeoutError, PriorityQueue};
+    /// use tripod::queue::{GetTimeoutError, Queue};
     ///
-    /// let q: PriorityQueue<i32> = PriorityQueue::new(0);
+    /// let q: Queue<i32> = Queue::new(0);
     /// assert_eq!(q.get_timeout(Duration::from_millis(5)), Err(GetTimeoutError::Timeout));
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetTimeoutError> {
         self.get_until(Instant::now().checked_add(timeout))
     }
 
-    /// Removes and returns the lowest item, waiting until `deadline` at most.
+    /// Removes and returns the next item, waiting until `deadline` at most.
     ///
     /// # Errors
     ///
-    /// As [`get_timeout`](PriorityQueue::get_timeout).
+    /// As [`get_timeout`](Self::get_timeout).
     ///
     /// ```
     /// use std::time::Instant;
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q = PriorityQueue::new(0);
+    /// let q = Queue::new(0);
     /// q.put(1).unwrap();
     /// assert_eq!(q.get_deadline(Instant::now()), Ok(1));
     /// ```
@@ -279,7 +394,7 @@ impl<T: Ord> PriorityQueue<T> {
     /// Marks one item taken with a get as processed (Python's `task_done()`).
     ///
     /// Each put counts one unfinished task; when the count reaches zero, every
-    /// [`join`](PriorityQueue::join) returns.
+    /// [`join`](Self::join) returns.
     ///
     /// # Errors
     ///
@@ -287,9 +402,9 @@ impl<T: Ord> PriorityQueue<T> {
     /// put; Python's `ValueError`).
     ///
     /// ```
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q = PriorityQueue::new(0);
+    /// let q = Queue::new(0);
     /// q.put(1).unwrap();
     /// q.get().unwrap();
     /// assert!(q.task_done().is_ok());
@@ -302,9 +417,9 @@ impl<T: Ord> PriorityQueue<T> {
     /// The number of items put and not yet marked done (Python's `unfinished_tasks`).
     ///
     /// ```
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q = PriorityQueue::new(0);
+    /// let q = Queue::new(0);
     /// q.put(1).unwrap();
     /// assert_eq!(q.unfinished_tasks(), 1);
     /// q.get().unwrap();
@@ -316,14 +431,14 @@ impl<T: Ord> PriorityQueue<T> {
         self.core.unfinished_tasks()
     }
 
-    /// Waits until every item put has been marked done with [`task_done`](PriorityQueue::task_done)
+    /// Waits until every item put has been marked done with [`task_done`](Self::task_done)
     /// (Python's `join()`). Returns at once if no task is unfinished.
     ///
     /// ```
     /// use std::thread;
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q = PriorityQueue::new(0);
+    /// let q = Queue::new(0);
     /// let worker = {
     ///     let q = q.clone();
     ///     thread::spawn(move || {
@@ -349,9 +464,9 @@ impl<T: Ord> PriorityQueue<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q = PriorityQueue::new(0);
+    /// let q = Queue::new(0);
     /// q.put(1).unwrap();
     /// assert!(!q.join_timeout(Duration::from_millis(5)));
     /// q.get().unwrap();
@@ -367,9 +482,9 @@ impl<T: Ord> PriorityQueue<T> {
     ///
     /// ```
     /// use std::time::Instant;
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q: PriorityQueue<()> = PriorityQueue::new(0);
+    /// let q: Queue<()> = Queue::new(0);
     /// assert!(q.join_deadline(Instant::now()));
     /// ```
     pub fn join_deadline(&self, deadline: Instant) -> bool {
@@ -381,15 +496,15 @@ impl<T: Ord> PriorityQueue<T> {
     /// From now on every put fails with [`ShutDown`], and blocked putters wake up with it.
     /// With `immediate == false`, gets still return the items left and fail with
     /// `ShutDown` once the queue is empty. With `immediate == true`, the items left are
-    /// dropped at once, each counted as a [`task_done`](PriorityQueue::task_done) (so `join`
+    /// dropped at once, each counted as a [`task_done`](Self::task_done) (so `join`
     /// returns once the items already taken are done), and every get fails with `ShutDown`.
     /// Blocked getters wake up in both cases. Calling it again is harmless (and an
     /// immediate call after a non-immediate one still drains).
     ///
     /// ```
-    /// use tripod::queue::{PriorityQueue, ShutDown};
+    /// use tripod::queue::{Queue, ShutDown};
     ///
-    /// let q = PriorityQueue::new(0);
+    /// let q = Queue::new(0);
     /// q.put(1).unwrap();
     /// q.shutdown(false);
     /// assert_eq!(q.put(2), Err(ShutDown(2)));
@@ -400,12 +515,12 @@ impl<T: Ord> PriorityQueue<T> {
         self.core.shutdown(immediate);
     }
 
-    /// Whether [`shutdown`](PriorityQueue::shutdown) has been called (Python's `is_shutdown`).
+    /// Whether [`shutdown`](Self::shutdown) has been called (Python's `is_shutdown`).
     ///
     /// ```
-    /// use tripod::queue::PriorityQueue;
+    /// use tripod::queue::Queue;
     ///
-    /// let q: PriorityQueue<()> = PriorityQueue::new(0);
+    /// let q: Queue<()> = Queue::new(0);
     /// assert!(!q.is_shutdown());
     /// q.shutdown(true);
     /// assert!(q.is_shutdown());
@@ -415,25 +530,27 @@ impl<T: Ord> PriorityQueue<T> {
     }
 }
 
-impl<T> Clone for PriorityQueue<T> {
+impl<T, D: Discipline<T>> Clone for BaseQueue<T, D> {
     /// Another handle to the same queue.
     fn clone(&self) -> Self {
-        PriorityQueue {
+        BaseQueue {
             core: Arc::clone(&self.core),
         }
     }
 }
 
-impl<T: Ord> Default for PriorityQueue<T> {
-    /// An unbounded queue, as Python's `PriorityQueue()`.
+impl<T, D: Discipline<T>> Default for BaseQueue<T, D> {
+    /// An unbounded queue, as Python's `Queue()`.
     fn default() -> Self {
-        PriorityQueue::new(0)
+        BaseQueue::new(0)
     }
 }
 
-impl<T: Ord> fmt::Debug for PriorityQueue<T> {
+impl<T, D: Discipline<T>> fmt::Debug for BaseQueue<T, D> {
+    /// Named after the alias (`Queue`, `LifoQueue` or `PriorityQueue`); `T` need not be
+    /// `Debug`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PriorityQueue")
+        f.debug_struct(D::NAME)
             .field("len", &self.len())
             .field("maxsize", &self.maxsize())
             .field("unfinished_tasks", &self.unfinished_tasks())
