@@ -63,6 +63,7 @@ pub mod queue;
 pub mod sched;
 pub mod subprocess;
 pub mod threading;
+pub mod wire;
 
 pub use entry::main;
 pub use panic::PanicError;

@@ -396,19 +396,19 @@ const WORKER_START_FAILED: &str = "could not start a worker thread";
 
 /// A worker: runs the initializer, then tasks until the pool is shut down and drained.
 fn worker(shared: Arc<Shared>) {
-    if let Some(init) = &shared.initializer {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| init())) {
-            let panic = PanicError::from_payload(payload);
-            eprintln!(
-                "tripod: exception in initializer of {}: {}",
-                thread::current()
-                    .name()
-                    .unwrap_or("a ThreadPoolExecutor worker"),
-                panic.message()
-            );
-            initializer_failed(&shared, &panic);
-            return;
-        }
+    if let Some(init) = &shared.initializer
+        && let Err(payload) = catch_unwind(AssertUnwindSafe(|| init()))
+    {
+        let panic = PanicError::from_payload(payload);
+        eprintln!(
+            "tripod: exception in initializer of {}: {}",
+            thread::current()
+                .name()
+                .unwrap_or("a ThreadPoolExecutor worker"),
+            panic.message()
+        );
+        initializer_failed(&shared, &panic);
+        return;
     }
     let queue = shared.queue.clone();
     let mark_idle = || {

@@ -400,10 +400,10 @@ impl Popen {
     /// assert_eq!(p.poll().unwrap(), Some(-9));
     /// ```
     pub fn poll(&mut self) -> io::Result<Option<i32>> {
-        if self.returncode.is_none() {
-            if let Some(status) = self.child().try_wait()? {
-                self.set_status(status);
-            }
+        if self.returncode.is_none()
+            && let Some(status) = self.child().try_wait()?
+        {
+            self.set_status(status);
         }
         Ok(self.returncode)
     }

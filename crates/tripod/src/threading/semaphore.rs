@@ -68,10 +68,10 @@ impl Core {
             .value
             .checked_add(n)
             .expect("semaphore value overflows usize");
-        if let Some(bound) = self.bound {
-            if value.saturating_add(counts.guarded) > bound {
-                return Err(TooManyReleasesError);
-            }
+        if let Some(bound) = self.bound
+            && value.saturating_add(counts.guarded) > bound
+        {
+            return Err(TooManyReleasesError);
         }
         counts.value = value;
         // Each notify_one wakes exactly one waiter; stop early when nobody is left.

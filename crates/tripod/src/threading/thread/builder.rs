@@ -139,13 +139,13 @@ where
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// ```
     pub fn start(self) -> io::Result<JoinHandle<T>> {
-        if let Some(name) = &self.name {
-            if name.contains('\0') {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "thread name must not contain a NUL byte",
-                ));
-            }
+        if let Some(name) = &self.name
+            && name.contains('\0')
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "thread name must not contain a NUL byte",
+            ));
         }
         let name = self.name.unwrap_or_else(|| registry::new_name("Thread"));
         let daemon = self

@@ -1,0 +1,70 @@
+//! The codec: serde values to bytes and back, behind a one-byte format version.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::error::{WireError, WireErrorKind};
+
+/// The version byte that starts every encoded value. Bump it when the encoding changes.
+pub(crate) const FORMAT_VERSION: u8 = 1;
+
+/// Encodes `value` as the version byte followed by its postcard encoding.
+pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, WireError> {
+    let out = vec![FORMAT_VERSION];
+    postcard::to_extend(value, out)
+        .map_err(|e| WireError::new(WireErrorKind::Encode, e.to_string()))
+}
+
+/// Decodes bytes written by [`encode`]. Trailing bytes are an error: a message is exactly
+/// one value.
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
+    let Some((&version, body)) = bytes.split_first() else {
+        return Err(WireError::decode("empty message"));
+    };
+    if version != FORMAT_VERSION {
+        return Err(WireError::new(
+            WireErrorKind::Version,
+            format!("got version {version}, this build speaks {FORMAT_VERSION}"),
+        ));
+    }
+    let (value, rest) = postcard::take_from_bytes(body)
+        .map_err(|e| WireError::decode(format!("{e} (expected {})", std::any::type_name::<T>())))?;
+    if !rest.is_empty() {
+        return Err(WireError::decode(format!(
+            "{} bytes left over after a {}",
+            rest.len(),
+            std::any::type_name::<T>()
+        )));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_type_errors() {
+        let bytes = encode(&(42u32, None::<u8>, "hello".to_owned())).unwrap();
+        assert_eq!(bytes[0], FORMAT_VERSION);
+        let back: (u32, Option<u8>, String) = decode(&bytes).unwrap();
+        assert_eq!(back, (42, None, "hello".to_owned()));
+
+        let err = decode::<(u32, Option<u8>, String, u64)>(&bytes).unwrap_err();
+        assert_eq!(err.kind(), WireErrorKind::Decode);
+        let err = decode::<u8>(&bytes).unwrap_err();
+        assert_eq!(err.kind(), WireErrorKind::Decode);
+        assert!(err.to_string().contains("left over"), "{err}");
+    }
+
+    #[test]
+    fn version_and_empty_input() {
+        let mut bytes = encode(&7u8).unwrap();
+        bytes[0] = FORMAT_VERSION + 1;
+        assert_eq!(
+            decode::<u8>(&bytes).unwrap_err().kind(),
+            WireErrorKind::Version
+        );
+        assert_eq!(decode::<u8>(&[]).unwrap_err().kind(), WireErrorKind::Decode);
+    }
+}

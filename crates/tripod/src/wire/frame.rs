@@ -1,0 +1,100 @@
+//! Framing: an 8-byte little-endian length, then the bytes.
+
+use std::io::{self, Read, Write};
+
+use super::error::{WireError, WireErrorKind};
+
+/// Bytes of the length header.
+pub(crate) const HEADER_LEN: usize = 8;
+
+/// The default largest frame a reader accepts: 1 GiB (larger values pass through shared
+/// memory instead, or with a raised limit).
+pub(crate) const DEFAULT_MAX_FRAME: usize = 1 << 30;
+
+/// Writes one frame: the length header and `payload`, in one buffered write where small.
+pub(crate) fn write_frame(out: &mut impl Write, payload: &[u8]) -> Result<(), WireError> {
+    let header = (payload.len() as u64).to_le_bytes();
+    if payload.len() <= 16 * 1024 {
+        let mut buf = Vec::with_capacity(HEADER_LEN + payload.len());
+        buf.extend_from_slice(&header);
+        buf.extend_from_slice(payload);
+        out.write_all(&buf).map_err(WireError::io)?;
+    } else {
+        out.write_all(&header).map_err(WireError::io)?;
+        out.write_all(payload).map_err(WireError::io)?;
+    }
+    out.flush().map_err(WireError::io)
+}
+
+/// Reads one frame of at most `max` bytes.
+///
+/// A clean end of stream before the header is [`WireErrorKind::Eof`]; an end inside the
+/// header or the payload is [`WireErrorKind::Truncated`]; a header announcing more than
+/// `max` bytes is [`WireErrorKind::TooLarge`], reported before anything is allocated.
+pub(crate) fn read_frame(input: &mut impl Read, max: usize) -> Result<Vec<u8>, WireError> {
+    let mut header = [0u8; HEADER_LEN];
+    let mut filled = 0;
+    while filled < HEADER_LEN {
+        match input.read(&mut header[filled..]) {
+            Ok(0) if filled == 0 => return Err(WireError::new(WireErrorKind::Eof, "")),
+            Ok(0) => {
+                return Err(WireError::new(
+                    WireErrorKind::Truncated,
+                    format!("{filled} of {HEADER_LEN} header bytes"),
+                ));
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(WireError::io(e)),
+        }
+    }
+    let len = u64::from_le_bytes(header);
+    if len > max as u64 {
+        return Err(WireError::new(
+            WireErrorKind::TooLarge,
+            format!("{len} bytes announced, at most {max} accepted"),
+        ));
+    }
+    let len = len as usize;
+    // Reserve what was announced, up to a bound, so a lying header costs little.
+    let mut payload = Vec::with_capacity(len.min(64 << 20));
+    input
+        .take(len as u64)
+        .read_to_end(&mut payload)
+        .map_err(WireError::io)?;
+    if payload.len() < len {
+        return Err(WireError::new(
+            WireErrorKind::Truncated,
+            format!("{} of {len} bytes", payload.len()),
+        ));
+    }
+    Ok(payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_end_cleanly() {
+        let mut buf = Vec::new();
+        write_frame(&mut buf, b"hello").unwrap();
+        write_frame(&mut buf, &vec![7u8; 100_000]).unwrap();
+        let mut input = &buf[..];
+        assert_eq!(read_frame(&mut input, 1 << 20).unwrap(), b"hello");
+        assert_eq!(read_frame(&mut input, 1 << 20).unwrap().len(), 100_000);
+        assert!(read_frame(&mut input, 1 << 20).unwrap_err().is_eof());
+    }
+
+    #[test]
+    fn oversized_and_truncated_frames_are_errors() {
+        let mut buf = Vec::new();
+        write_frame(&mut buf, &[1u8; 64]).unwrap();
+        let err = read_frame(&mut &buf[..], 63).unwrap_err();
+        assert_eq!(err.kind(), WireErrorKind::TooLarge);
+        let err = read_frame(&mut &buf[..buf.len() - 1], 64).unwrap_err();
+        assert_eq!(err.kind(), WireErrorKind::Truncated);
+        let err = read_frame(&mut &buf[..3], 64).unwrap_err();
+        assert_eq!(err.kind(), WireErrorKind::Truncated);
+    }
+}

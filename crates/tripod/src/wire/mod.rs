@@ -1,0 +1,24 @@
+//! `wire`: the one serialization codec of tripod, its framing and size limits.
+//!
+//! Everything that crosses a process boundary (a task's arguments and result, a message on
+//! a connection between processes) is encoded here and nowhere else:
+//!
+//! - `encode` / `decode`: serde values to bytes and back, with postcard (compact,
+//!   stable, well kept) behind a one-byte format version, so a peer speaking another version
+//!   is a clear error instead of garbage.
+//! - `write_frame` / `read_frame`: a frame is an 8-byte little-endian length followed by
+//!   that many bytes; the reader refuses a frame longer than its limit before allocating.
+//! - `fds`: file descriptors (pipes, sockets, shared memory) that travel beside the bytes
+//!   when a value is sent to a child process.
+//!
+//! Errors are one opaque [`WireError`] with a [`WireErrorKind`].
+#![forbid(unsafe_code)]
+// The codec's users (multiprocessing) are being built on top of it in this same change.
+#![allow(dead_code)]
+
+mod codec;
+mod error;
+pub(crate) mod fds;
+mod frame;
+
+pub use error::{WireError, WireErrorKind};
