@@ -14,7 +14,7 @@ and reads the JSON lines the script prints on stdout:
 
 The timing policy is the harness's (src/measure.rs): one warm-up run, then timed runs until
 RUNS were made or BUDGET_S has passed since the warm-up began (at least one), and the median
-rate is reported with its spread (max - min) / median.
+rate (or, for a latency, time per unit) is reported with its spread (max - min) / median.
 """
 
 import importlib
@@ -52,26 +52,48 @@ def try_import(module, impl):
         return None
 
 
-def rate(scenario, impl, metric, unit, units, run):
-    """Measures the rate of `run` (which does `units` units of work and returns the seconds
-    its timed part took) and prints the JSON line."""
+def _timed_runs(run):
+    """The warm-up run, then the timed runs within the budget: their seconds."""
     start = time.perf_counter()
     run()  # warm-up
-    rates = []
-    while not rates or (len(rates) < RUNS and time.perf_counter() - start < BUDGET_S):
-        rates.append(units / max(run(), 1e-9))
-    median = statistics.median(rates)
-    spread = (max(rates) - min(rates)) / median if median > 0 else 0.0
+    times = []
+    while not times or (len(times) < RUNS and time.perf_counter() - start < BUDGET_S):
+        times.append(max(run(), 1e-9))
+    return times
+
+
+def _emit_summary(scenario, impl, metric, unit, better, values):
+    median = statistics.median(values)
+    spread = (max(values) - min(values)) / median if median > 0 else 0.0
     emit({
         "scenario": scenario,
         "impl": impl,
         "metric": metric,
         "value": median,
         "unit": unit,
-        "better": "higher",
-        "runs": len(rates),
+        "better": better,
+        "runs": len(values),
         "spread": spread,
     })
+
+
+def rate(scenario, impl, metric, unit, units, run):
+    """Measures the rate of `run` (which does `units` units of work and returns the seconds
+    its timed part took) and prints the JSON line."""
+    rates = [units / secs for secs in _timed_runs(run)]
+    _emit_summary(scenario, impl, metric, unit, "higher", rates)
+
+
+_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+
+
+def latency(scenario, impl, metric, unit, units, run):
+    """Measures the latency of `run` (which does `units` units of work one after the other
+    and returns the seconds its timed part took): the median time per unit, in `unit`
+    (s, ms, us or ns; lower is better), and prints the JSON line."""
+    scale = _PER_SECOND[unit]
+    times = [secs * scale / units for secs in _timed_runs(run)]
+    _emit_summary(scenario, impl, metric, unit, "lower", times)
 
 
 def main(fn):

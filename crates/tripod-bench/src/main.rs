@@ -36,6 +36,10 @@ JSON line per measurement on stdout, then a table of the ratios.
 Environment: TRIPOD_BENCH_PYTHON names the Python interpreter (default python3).";
 
 fn main() -> ExitCode {
+    // First: in a child started by procspawn (the Rust peer of process.start) this runs the
+    // child's call and exits; in the parent it does nothing. tripod's child entry needs no
+    // line here (it runs before main).
+    procspawn::init();
     let mut quick = false;
     let mut list = false;
     let mut table = true;

@@ -6,8 +6,9 @@
 //!    warmed, the CPU clock ramped up);
 //! 2. timed runs until [`Budget::runs`] have been made or [`Budget::time`] has passed since
 //!    the warm-up began, with at least one timed run whatever the budget;
-//! 3. the reported value is the **median** of the runs' rates; the spread
-//!    `(max - min) / median` is reported next to it.
+//! 3. the reported value is the **median** of the runs' rates (or, for a latency, of the
+//!    runs' times per unit of work); the spread `(max - min) / median` is reported next
+//!    to it.
 //!
 //! Why the median and not the best run: these machines are shared by several jobs, so a
 //! run can be slowed by a neighbour (which the median ignores) but also, for the
@@ -50,7 +51,8 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Summarises rates (units per second); `None` when `rates` is empty.
+    /// Summarises rates (units per second), or any values of one kind such as times;
+    /// `None` when `rates` is empty.
     pub fn of_rates(mut rates: Vec<f64>) -> Option<Summary> {
         if rates.is_empty() {
             return None;
@@ -80,15 +82,34 @@ impl Summary {
 /// spawning threads, out of the timing, and check its result after).
 ///
 /// Follows the policy in the module docs: one warm-up run, then timed runs within `budget`.
-pub fn rate(budget: Budget, units: u64, mut run: impl FnMut() -> Duration) -> Summary {
+pub fn rate(budget: Budget, units: u64, run: impl FnMut() -> Duration) -> Summary {
+    let rates = timed_runs(budget, run)
+        .into_iter()
+        .map(|secs| units as f64 / secs)
+        .collect();
+    Summary::of_rates(rates).expect("at least one timed run")
+}
+
+/// Measures a latency: like [`rate`], but summarises the time per unit of work, in
+/// seconds times `scale` (`1e3` for milliseconds, `1e6` for microseconds). The median
+/// and spread are taken over the runs' times per unit.
+pub fn latency(budget: Budget, units: u64, scale: f64, run: impl FnMut() -> Duration) -> Summary {
+    let times = timed_runs(budget, run)
+        .into_iter()
+        .map(|secs| secs * scale / units.max(1) as f64)
+        .collect();
+    Summary::of_rates(times).expect("at least one timed run")
+}
+
+/// The warm-up run, then the timed runs within `budget`: the seconds each timed run took.
+fn timed_runs(budget: Budget, mut run: impl FnMut() -> Duration) -> Vec<f64> {
     let start = Instant::now();
     run(); // warm-up
-    let mut rates = Vec::with_capacity(budget.runs);
-    while rates.is_empty() || (rates.len() < budget.runs && start.elapsed() < budget.time) {
-        let elapsed = run().as_secs_f64().max(1e-9);
-        rates.push(units as f64 / elapsed);
+    let mut times = Vec::with_capacity(budget.runs);
+    while times.is_empty() || (times.len() < budget.runs && start.elapsed() < budget.time) {
+        times.push(run().as_secs_f64().max(1e-9));
     }
-    Summary::of_rates(rates).expect("at least one timed run")
+    times
 }
 
 #[cfg(test)]
@@ -130,5 +151,19 @@ mod tests {
             Duration::from_millis(1)
         });
         assert_eq!((calls, s.runs), (5, 4));
+    }
+
+    #[test]
+    fn latency_is_time_per_unit_in_the_scale_asked() {
+        let roomy = Budget {
+            time: Duration::from_secs(60),
+            runs: 3,
+        };
+        let mut ms = [9, 2, 4, 3].into_iter();
+        // warm-up takes 9 ms, then 2, 4, 3 ms for 2 units each: 1, 2, 1.5 ms per unit
+        let s = latency(roomy, 2, 1e3, || Duration::from_millis(ms.next().unwrap()));
+        assert_eq!(s.runs, 3);
+        assert!((s.median - 1.5).abs() < 1e-9, "{s:?}");
+        assert!((s.spread - 1.0 / 1.5).abs() < 1e-9, "{s:?}");
     }
 }

@@ -1,7 +1,7 @@
 //! What a scenario is, and the context its run function gets.
 
-use crate::measure::{self, Budget};
-use crate::report::{Better, Measurement, Report};
+use crate::measure::{self, Budget, Summary};
+use crate::report::{Better, Comparison, Measurement, Report};
 use crate::{peer, watchdog};
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
@@ -35,6 +35,27 @@ impl Metric {
             name,
             unit,
             better: Better::Higher,
+        }
+    }
+
+    /// A latency (time per unit of work, in `unit`: `s`, `ms`, `us` or `ns`), where lower
+    /// is better.
+    pub const fn latency(name: &'static str, unit: &'static str) -> Metric {
+        Metric {
+            name,
+            unit,
+            better: Better::Lower,
+        }
+    }
+
+    /// Seconds times this is a value in the metric's unit (for latencies).
+    fn per_second(&self) -> f64 {
+        match self.unit {
+            "s" => 1.0,
+            "ms" => 1e3,
+            "us" => 1e6,
+            "ns" => 1e9,
+            unit => panic!("a latency's unit is s, ms, us or ns, not `{unit}`"),
         }
     }
 }
@@ -95,10 +116,32 @@ impl<'a> Ctx<'a> {
         units: u64,
         run: impl FnMut() -> Duration,
     ) {
+        let budget = self.config.budget;
+        self.measure(implementation, metric, || measure::rate(budget, units, run));
+    }
+
+    /// Measures the latency of `run` (which does `units` units of work, e.g. round trips,
+    /// one after the other, and returns the time the timed part took): the time per unit,
+    /// in the unit of `metric` (a [`Metric::latency`]). Records it as [`Ctx::rate`] does.
+    pub fn latency(
+        &mut self,
+        implementation: &str,
+        metric: Metric,
+        units: u64,
+        run: impl FnMut() -> Duration,
+    ) {
+        let budget = self.config.budget;
+        let scale = metric.per_second();
+        self.measure(implementation, metric, || {
+            measure::latency(budget, units, scale, run)
+        });
+    }
+
+    /// Runs `measure` under the watchdog and records its summary, or a note if it panicked.
+    fn measure(&mut self, implementation: &str, metric: Metric, measure: impl FnOnce() -> Summary) {
         let label = format!("{} {} {}", self.scenario, implementation, metric.name);
         let guard = watchdog::arm(label, HANG_LIMIT);
-        let budget = self.config.budget;
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| measure::rate(budget, units, run)));
+        let outcome = panic::catch_unwind(AssertUnwindSafe(measure));
         drop(guard);
         match outcome {
             Ok(summary) => self.report.record(Measurement {
@@ -120,6 +163,20 @@ impl<'a> Ctx<'a> {
                 self.note(format!("{implementation} {} panicked: {msg}", metric.name));
             }
         }
+    }
+
+    /// Declares a ratio the table shows for `metric`: tripod implementation `tripod` vs
+    /// `peer`, with the `target` ratio an issue asks for, if any (e.g. `Some(20.0)`: tripod
+    /// at least 20 times better). Without declarations a metric's table compares every
+    /// tripod implementation with every peer; see [`Report::table`].
+    pub fn compare(&mut self, metric: &str, tripod: &str, peer: &str, target: Option<f64>) {
+        self.report.compare(Comparison {
+            scenario: self.scenario.to_string(),
+            metric: metric.to_string(),
+            tripod: tripod.to_string(),
+            peer: peer.to_string(),
+            target,
+        });
     }
 
     /// Runs the scenario's Python peer script, `python/<scenario>.py`, and records what it

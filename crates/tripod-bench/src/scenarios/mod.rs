@@ -5,10 +5,16 @@
 
 use crate::scenario::Scenario;
 
+mod process;
+#[cfg(feature = "process-impls")]
+mod process_tripod;
 mod threads;
 mod threads_tripod;
 
 /// Every scenario, in the order `--list` shows and a bare run executes them.
 pub fn all() -> Vec<&'static Scenario> {
-    threads::SCENARIOS.iter().collect()
+    threads::SCENARIOS
+        .iter()
+        .chain(process::SCENARIOS)
+        .collect()
 }
