@@ -123,9 +123,12 @@ fn watch_parent(parent_pid: u32, check: ParentCheck) {
     let Some(pid) = Pid::from_raw(parent_pid as i32) else {
         return;
     };
-    let Ok(pidfd) = sys::pidfd_open(pid) else {
-        // ESRCH: the parent is already gone. (Without pidfds, the watch is not possible.)
-        gone()
+    let pidfd = match sys::pidfd_open(pid) {
+        Ok(pidfd) => pidfd,
+        // The parent is already gone.
+        Err(e) if e.raw_os_error() == Some(libc::ESRCH) => gone(),
+        // No pidfds (Linux before 5.3): the watch is not possible; the child lives on.
+        Err(_) => return,
     };
     // If the parent died before the pidfd was opened, its pid may name another process
     // now; but then this child was re-parented, which getppid shows.
