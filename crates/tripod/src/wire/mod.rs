@@ -21,4 +21,6 @@ mod error;
 pub(crate) mod fds;
 mod frame;
 
+pub(crate) use codec::{decode, encode};
 pub use error::{WireError, WireErrorKind};
+pub(crate) use frame::{DEFAULT_MAX_FRAME, read_frame, write_frame};
