@@ -59,6 +59,8 @@ mod entry;
 mod panic;
 
 pub mod futures;
+#[cfg(unix)]
+pub mod multiprocessing;
 pub mod queue;
 pub mod sched;
 pub mod subprocess;

@@ -22,3 +22,6 @@ pub(crate) mod fds;
 mod frame;
 
 pub use error::{WireError, WireErrorKind};
+
+pub(crate) use codec::{decode, encode, note_custom_error};
+pub(crate) use frame::{DEFAULT_MAX_FRAME, read_frame, write_frame};

@@ -1,0 +1,2 @@
+//! `multiprocessing`: Python's process toolkit in Rust (connections between processes).
+pub mod connection;
