@@ -217,13 +217,12 @@ impl fmt::Display for ConnectionError {
             ConnectionErrorKind::AuthenticationFailed => "authentication failed",
             ConnectionErrorKind::Io => "I/O error",
         };
-        f.write_str(what)?;
-        if !self.detail.is_empty() {
-            write!(f, ": {}", self.detail)?;
-        } else if let Some(source) = &self.source {
-            write!(f, " ({source})")?;
+        match &self.source {
+            // An error of the wire layer already says what happened, in the same words.
+            Some(source) if self.detail.is_empty() => source.fmt(f),
+            _ if self.detail.is_empty() => f.write_str(what),
+            _ => write!(f, "{what}: {}", self.detail),
         }
-        Ok(())
     }
 }
 
