@@ -347,3 +347,24 @@ fn error_converts_to_io_error() {
     let err: std::io::Error = b.recv_bytes().unwrap_err().into();
     assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
 }
+
+#[test]
+fn a_key_on_one_side_only_fails_within_the_handshake_timeout() {
+    let listener = Listener::bind("127.0.0.1:0", None).unwrap();
+    let address = listener.address().clone();
+    let server = thread::spawn(move || {
+        let conn = listener.accept().unwrap(); // no key: no handshake
+        conn.recv_bytes().unwrap_err().kind()
+    });
+    let err = Client::builder(&address)
+        .authkey(b"secret")
+        .handshake_timeout(Some(Duration::from_millis(100)))
+        .connect()
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ConnectionErrorKind::AuthenticationFailed,
+        "{err}"
+    );
+    assert_eq!(server.join().unwrap(), ConnectionErrorKind::Eof);
+}
