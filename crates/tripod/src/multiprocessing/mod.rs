@@ -34,6 +34,13 @@
 //! returns it terminates daemon children still running and waits for the others, as
 //! Python's `multiprocessing` does at interpreter exit.
 //!
+//! # Connections
+//!
+//! [`connection::Pipe`] gives two connected [`connection::Connection`]s that carry typed
+//! values (or raw bytes) between processes; a `Connection` can be an argument of a child.
+//! [`connection::Listener`] and [`connection::Client`] connect processes over TCP or Unix
+//! sockets, with an HMAC challenge-response on an `authkey`.
+//!
 //! # Start methods
 //!
 //! [`StartMethod::Spawn`] (default), [`StartMethod::ForkServer`] and the `unsafe`
@@ -49,6 +56,7 @@
 //! also when its handle is dropped, so no zombie remains.
 #![forbid(unsafe_code)]
 
+pub mod connection;
 mod process;
 
 pub use crate::spawn::{StartMethod, Target, get_start_method, set_start_method};
