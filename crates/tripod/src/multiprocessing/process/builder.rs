@@ -116,7 +116,7 @@ where
     }
 
     /// Chooses how this child starts; without it, the process-wide method
-    /// ([`set_start_method`](super::set_start_method), `Spawn` unless changed).
+    /// ([`set_start_method`](crate::multiprocessing::set_start_method), `Spawn` unless changed).
     ///
     /// ```
     /// use tripod::multiprocessing::{Process, StartMethod};
