@@ -1,4 +1,4 @@
-//! The tour: a walk through tripod's thread leg, one Python module at a time.
+//! The tour: a walk through tripod, one Python module at a time (threads, then processes).
 //!
 //! `cargo run --release --example tour` runs every part in a few seconds and prints what
 //! each part does, with the Python it replaces. Each part is a small function; the seed
@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tripod::futures::{ReturnWhen, ThreadPoolExecutor, as_completed, wait};
+use tripod::multiprocessing::connection::{Connection, Pipe};
+use tripod::multiprocessing::{Process, current_process, getpid};
 use tripod::queue::{Queue, TryGetError};
 use tripod::sched::Scheduler;
 use tripod::subprocess::{self, Error as SubprocessError};
@@ -38,6 +40,7 @@ fn main() {
         executors();
         scheduling();
         subprocesses();
+        processes();
         println!(
             "\nThe tour took {:.2} s. Every seed scenario has an example of its own: ls examples/",
             start.elapsed().as_secs_f64()
@@ -348,4 +351,74 @@ fn subprocesses() {
         Err(SubprocessError::Timeout(e)) => println!("timeout=0.1: {e} (the child was killed)"),
         other => println!("unexpected: {other:?}"),
     }
+}
+
+/// A task a child process runs: a plain fn, registered by name.
+fn adder(a: i32, b: i32) -> i32 {
+    a + b
+}
+tripod::task!(adder);
+
+/// A child that reports who it is and echoes over a pipe until the parent hangs up.
+fn echo(conn: Connection) -> usize {
+    conn.send(&format!(
+        "child {} (pid {})",
+        current_process().name(),
+        getpid()
+    ))
+    .expect("the parent listens");
+    let mut echoed = 0;
+    while let Ok(word) = conn.recv::<String>() {
+        conn.send(&word.to_uppercase()).expect("the parent listens");
+        echoed += 1;
+    }
+    echoed
+}
+tripod::task!(echo);
+
+fn panics_in_child() -> u32 {
+    // The parent prints the error; keep the child's own panic report out of the tour.
+    std::panic::set_hook(Box::new(|_| {}));
+    panic!("a bug in the child process")
+}
+tripod::task!(panics_in_child);
+
+/// `multiprocessing`: Rust functions in child processes, values back through join, pipes.
+fn processes() {
+    heading("Processes", "multiprocessing.Process, Pipe, os.getpid");
+    let p = Process::new(adder, (2, 2))
+        .name("adder")
+        .start()
+        .expect("start a child process");
+    let pid = p.pid();
+    println!(
+        "Process(target=adder, args=(2, 2)) ran as pid {pid} (we are {}) and join() returned {}",
+        getpid(),
+        p.join().expect("the child returned a value")
+    );
+
+    let (parent_end, child_end) = Pipe(true);
+    let child = Process::new(echo, (child_end,))
+        .start()
+        .expect("start a child process");
+    println!("over the pipe: {}", parent_end.recv::<String>().unwrap());
+    for word in ["ping", "pong"] {
+        parent_end.send(&word).unwrap();
+        println!(
+            "  sent {word:?}, the child echoed {:?}",
+            parent_end.recv::<String>().unwrap()
+        );
+    }
+    drop(parent_end);
+    println!(
+        "we hung up; the child saw EOF and returned {} echoes",
+        child.join().unwrap()
+    );
+
+    let err = Process::new(panics_in_child, ())
+        .start()
+        .expect("start a child process")
+        .join()
+        .unwrap_err();
+    println!("a panic in a child process reaches join() as a typed error: {err}");
 }

@@ -15,8 +15,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 /// If `body` panics, the non-daemon threads are still waited for, and then the panic
 /// continues (as Python prints the traceback, waits, and exits with status 1).
 ///
+/// Child processes get Python's exit behaviour too: daemon children still running are
+/// terminated (SIGTERM), then every child is waited for (Python's `multiprocessing` does
+/// this in its exit handler).
+///
 /// This is [`threading::wait_for_non_daemon`](crate::threading::wait_for_non_daemon)
-/// called after `body`; call that function directly if you cannot wrap `main`.
+/// called after `body`, then the children's turn; call that function directly if you
+/// cannot wrap `main`.
 ///
 /// ```
 /// use std::sync::mpsc;
@@ -43,6 +48,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 pub fn main<R>(body: impl FnOnce() -> R) -> R {
     let outcome = catch_unwind(AssertUnwindSafe(body));
     crate::threading::wait_for_non_daemon();
+    #[cfg(unix)]
+    crate::spawn::at_exit();
     match outcome {
         Ok(value) => value,
         Err(payload) => resume_unwind(payload),

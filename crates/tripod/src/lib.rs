@@ -12,8 +12,9 @@
 //! | `concurrent.futures` | [`futures`] |
 //! | `sched` | [`sched`] |
 //! | `subprocess` | [`subprocess`] |
+//! | `multiprocessing` | [`multiprocessing`] |
 //!
-//! The process leg (`multiprocessing`) and the coroutine leg (`asyncio`) are being built.
+//! The coroutine leg (`asyncio`) is being built.
 //!
 //! # A first program
 //!
@@ -58,7 +59,14 @@
 mod entry;
 mod panic;
 
+#[cfg(unix)]
+mod spawn;
+#[cfg(unix)]
+mod sys;
+
 pub mod futures;
+#[cfg(unix)]
+pub mod multiprocessing;
 pub mod queue;
 pub mod sched;
 pub mod subprocess;
@@ -67,3 +75,11 @@ pub mod wire;
 
 pub use entry::main;
 pub use panic::PanicError;
+
+/// What `tripod::task!` expands to; not public API.
+#[cfg(unix)]
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::spawn::{Outcome, TaskEntry, register, run_task, type_id_of};
+    pub use ctor;
+}

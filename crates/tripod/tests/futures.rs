@@ -810,3 +810,27 @@ fn dropping_map_part_way_cancels_the_rest_but_an_unstarted_map_cancels_nothing()
     pool.submit(|| ()).result().unwrap();
     assert_eq!(ran.load(Ordering::SeqCst), 3);
 }
+
+#[test]
+fn workers_are_daemon_tripod_threads_listed_by_enumerate() {
+    use tripod::threading::enumerate;
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .thread_name_prefix("listed")
+        .build()
+        .unwrap();
+    // The task does not touch tripod's thread registry: the worker is listed because
+    // tripod started it.
+    pool.submit(|| ()).result().unwrap();
+    let worker = enumerate()
+        .into_iter()
+        .find(|t| t.name() == "listed_0")
+        .expect("the worker is a tripod thread");
+    assert!(worker.is_alive());
+    assert!(
+        worker.is_daemon(),
+        "an idle pool must not hold tripod::main's exit"
+    );
+    drop(pool);
+    assert!(!worker.is_alive(), "dropping the pool joins its workers");
+}

@@ -5,7 +5,7 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -13,6 +13,7 @@ use parking_lot::Mutex;
 
 use super::{Executor, Future, FutureError, Map, Promise, ThreadPoolBuildError};
 use crate::PanicError;
+use crate::threading::{JoinHandle, Thread, get_ident};
 
 /// Numbers the pools that get the default thread name prefix, as Python's class counter.
 static POOL_COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -265,9 +266,13 @@ impl ThreadPoolExecutor {
         }
         let name = format!("{}_{}", shared.prefix, state.started);
         let worker_shared = Arc::clone(shared);
-        match thread::Builder::new()
+        // Workers are tripod threads (they show in `enumerate` under their names), daemon
+        // so that an idle pool never holds `tripod::main`'s exit: the pool's own shutdown
+        // (or drop) is what joins them.
+        match Thread::new(move || worker(worker_shared))
             .name(name)
-            .spawn(move || worker(worker_shared))
+            .daemon(true)
+            .start()
         {
             Ok(handle) => {
                 state.started += 1;
@@ -382,9 +387,9 @@ impl ThreadPoolExecutor {
         for job in cancelled {
             job.abandon(FutureError::cancelled());
         }
-        let me = thread::current().id();
+        let me = get_ident();
         for handle in workers {
-            if handle.thread().id() != me {
+            if handle.ident() != me {
                 // Tasks and initializers never unwind out of a worker.
                 let _ = handle.join();
             }

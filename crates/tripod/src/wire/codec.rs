@@ -8,11 +8,31 @@ use super::error::{WireError, WireErrorKind};
 /// The version byte that starts every encoded value. Bump it when the encoding changes.
 pub(crate) const FORMAT_VERSION: u8 = 1;
 
+thread_local! {
+    /// The message of the last custom serde error raised in this thread: postcard keeps
+    /// only "Serde Serialization Error", so impls that fail note why here.
+    static CUSTOM_ERROR: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called by a hand-written `Serialize`/`Deserialize` impl just before it returns a custom
+/// error, so that [`encode`]/[`decode`] can report why.
+pub(crate) fn note_custom_error(detail: impl std::fmt::Display) {
+    CUSTOM_ERROR.with(|c| *c.borrow_mut() = Some(detail.to_string()));
+}
+
+fn with_custom_detail(message: String) -> String {
+    match CUSTOM_ERROR.with(|c| c.borrow_mut().take()) {
+        Some(detail) => format!("{message}: {detail}"),
+        None => message,
+    }
+}
+
 /// Encodes `value` as the version byte followed by its postcard encoding.
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, WireError> {
+    CUSTOM_ERROR.with(|c| c.borrow_mut().take());
     let out = vec![FORMAT_VERSION];
     postcard::to_extend(value, out)
-        .map_err(|e| WireError::new(WireErrorKind::Encode, e.to_string()))
+        .map_err(|e| WireError::new(WireErrorKind::Encode, with_custom_detail(e.to_string())))
 }
 
 /// Decodes bytes written by [`encode`]. Trailing bytes are an error: a message is exactly
@@ -27,8 +47,13 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> 
             format!("got version {version}, this build speaks {FORMAT_VERSION}"),
         ));
     }
-    let (value, rest) = postcard::take_from_bytes(body)
-        .map_err(|e| WireError::decode(format!("{e} (expected {})", std::any::type_name::<T>())))?;
+    CUSTOM_ERROR.with(|c| c.borrow_mut().take());
+    let (value, rest) = postcard::take_from_bytes(body).map_err(|e| {
+        WireError::decode(with_custom_detail(format!(
+            "{e} (expected {})",
+            std::any::type_name::<T>()
+        )))
+    })?;
     if !rest.is_empty() {
         return Err(WireError::decode(format!(
             "{} bytes left over after a {}",

@@ -1,6 +1,6 @@
 //! Framing: an 8-byte little-endian length, then the bytes.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 
 use super::error::{WireError, WireErrorKind};
 
@@ -11,17 +11,19 @@ pub(crate) const HEADER_LEN: usize = 8;
 /// memory instead, or with a raised limit).
 pub(crate) const DEFAULT_MAX_FRAME: usize = 1 << 30;
 
-/// Writes one frame: the length header and `payload`, in one buffered write where small.
+/// Writes one frame: the length header and `payload`, gathered into one `writev` where
+/// the writer supports it (no copy of the payload), continuing after short writes.
 pub(crate) fn write_frame(out: &mut impl Write, payload: &[u8]) -> Result<(), WireError> {
     let header = (payload.len() as u64).to_le_bytes();
-    if payload.len() <= 16 * 1024 {
-        let mut buf = Vec::with_capacity(HEADER_LEN + payload.len());
-        buf.extend_from_slice(&header);
-        buf.extend_from_slice(payload);
-        out.write_all(&buf).map_err(WireError::io)?;
-    } else {
-        out.write_all(&header).map_err(WireError::io)?;
-        out.write_all(payload).map_err(WireError::io)?;
+    let mut slices = [IoSlice::new(&header), IoSlice::new(payload)];
+    let mut bufs = &mut slices[..];
+    while !bufs.is_empty() {
+        match out.write_vectored(bufs) {
+            Ok(0) => return Err(WireError::io(io::ErrorKind::WriteZero.into())),
+            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(WireError::io(e)),
+        }
     }
     out.flush().map_err(WireError::io)
 }

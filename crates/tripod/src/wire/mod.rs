@@ -13,12 +13,12 @@
 //!
 //! Errors are one opaque [`WireError`] with a [`WireErrorKind`].
 #![forbid(unsafe_code)]
-// The codec's users (multiprocessing) are being built on top of it in this same change.
-#![allow(dead_code)]
 
 mod codec;
 mod error;
 pub(crate) mod fds;
 mod frame;
 
+pub(crate) use codec::{decode, encode, note_custom_error};
 pub use error::{WireError, WireErrorKind};
+pub(crate) use frame::{DEFAULT_MAX_FRAME, read_frame, write_frame};

@@ -1,0 +1,67 @@
+//! `multiprocessing`: run Rust functions in child processes (Python's `multiprocessing`).
+//!
+//! A child process runs a function of the same program: a plain `fn`, registered once
+//! with [`tripod::task!`](crate::task), whose arguments (a tuple) and return value travel
+//! through tripod's serde codec. [`Process`] is Python's `multiprocessing.Process` as a
+//! builder; [`ProcessHandle::join`] returns the function's value, and a panic in the child
+//! comes back as an error carrying the panic message.
+//!
+//! ```
+//! use tripod::multiprocessing::{Process, current_process, getpid};
+//!
+//! fn run_proc(name: String) -> String {
+//!     format!("Run child process {name} ({}), called {}", getpid(), current_process().name())
+//! }
+//! tripod::task!(run_proc);
+//!
+//! let p = Process::new(run_proc, ("test".to_owned(),)).start().unwrap();
+//! let pid = p.pid();
+//! let line = p.join().unwrap();
+//! assert_eq!(line, format!("Run child process test ({pid}), called Process-1"));
+//! ```
+//!
+//! # No extra line in `main`
+//!
+//! A child started with [`StartMethod::Spawn`] (the default) runs the program's
+//! executable again. tripod's child entry is a constructor (the `ctor` crate) that runs
+//! before `main` in every program that links tripod: in an ordinary run it returns at once
+//! (one `getenv`); in a child it runs the task and exits, so `main` (or libtest's `main`
+//! under `cargo test` and `cargo nextest`, or an example's) never runs in the child, and
+//! nothing the program does before the task runs twice. A program cannot start itself
+//! recursively by accident.
+//!
+//! [`tripod::main`](crate::main) adds Python's exit behaviour on top: when its body
+//! returns it terminates daemon children still running and waits for the others, as
+//! Python's `multiprocessing` does at interpreter exit.
+//!
+//! # Connections
+//!
+//! [`connection::Pipe`] gives two connected [`connection::Connection`]s that carry typed
+//! values (or raw bytes) between processes; a `Connection` can be an argument of a child.
+//! [`connection::Listener`] and [`connection::Client`] connect processes over TCP or Unix
+//! sockets, with an HMAC challenge-response on an `authkey`.
+//!
+//! # Start methods
+//!
+//! [`StartMethod::Spawn`] (default), [`StartMethod::ForkServer`] and the `unsafe`
+//! [`StartMethod::fork`]; see [`StartMethod`]. Choose one for all processes with
+//! [`set_start_method`] or per process with [`Process::start_method`].
+//!
+//! # Nothing hangs
+//!
+//! Arguments and results of any size stream through a Unix socket without deadlock (the
+//! parent sends all arguments before it reads, the child reads all before it writes). A
+//! child that cannot decode its arguments, panics, or is killed ends [`ProcessHandle::join`]
+//! with a [`ProcessError`] saying so. Each child is reaped by a small thread of the parent,
+//! also when its handle is dropped, so no zombie remains.
+#![forbid(unsafe_code)]
+
+pub mod connection;
+mod process;
+
+pub use crate::spawn::{StartMethod, Target, get_start_method, set_start_method};
+pub use crate::sys::ForkPermit;
+pub use process::{
+    CurrentProcess, ParentProcess, Process, ProcessError, ProcessErrorKind, ProcessHandle,
+    cpu_count, current_process, getpid, getppid, parent_process,
+};

@@ -1,0 +1,86 @@
+//! Starting a child with each start method, up to a connected control socket.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use rustix::process::Pid;
+
+use super::child::{self, CHILD_FD_ENV, ParentCheck};
+use super::forkserver::{self, ForkServer};
+use super::start_method::StartMethod;
+use crate::sys;
+
+/// Who can reap a child: this process (`Spawn`, `Fork`) or the fork server (whose
+/// children they are).
+pub(crate) enum Reaper {
+    Own,
+    Server(Arc<ForkServer>),
+}
+
+/// A started child, before the conversation.
+pub(crate) struct Launched {
+    pub pid: Pid,
+    pub pidfd: Option<OwnedFd>,
+    pub socket: UnixStream,
+    pub reaper: Reaper,
+}
+
+/// Starts a child with `method`; it waits on the returned socket for the conversation.
+pub(crate) fn launch(method: StartMethod, daemon: bool) -> io::Result<Launched> {
+    // Keep the child entry referenced from the code that needs it (rust-lang/rust#47384).
+    std::hint::black_box(sys::child_entry_anchor());
+    if std::env::var_os(CHILD_FD_ENV).is_some() {
+        // The child entry removes the variable before `main`: if it is still set, the
+        // entry did not run, and this would start children forever.
+        return Err(io::Error::other(
+            "tripod's child entry did not run in this process (was the constructor \
+             removed by the linker?); refusing to start a child",
+        ));
+    }
+    let (socket, child_end) = UnixStream::pair()?;
+    match method {
+        StartMethod::Spawn => {
+            let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
+            let mut command = Command::new(exe);
+            command
+                .env(CHILD_FD_ENV, child_end.as_raw_fd().to_string())
+                .stdin(Stdio::null());
+            sys::inherit_fd_on_exec(&mut command, child_end.as_raw_fd());
+            let started = command.spawn()?;
+            drop(child_end);
+            let pid = Pid::from_raw(started.id() as i32).expect("a child's pid is positive");
+            Ok(Launched {
+                pid,
+                pidfd: sys::pidfd_open(pid).ok(),
+                socket,
+                reaper: Reaper::Own,
+            })
+        }
+        StartMethod::Fork(permit) => {
+            let pid = sys::fork_child(permit, || {
+                let _ = sys::set_cloexec(&child_end);
+                child::serve(&child_end, ParentCheck::IsParent)
+            })?;
+            drop(child_end);
+            Ok(Launched {
+                pid,
+                pidfd: sys::pidfd_open(pid).ok(),
+                socket,
+                reaper: Reaper::Own,
+            })
+        }
+        StartMethod::ForkServer => {
+            let server = forkserver::server()?;
+            let pid = server.fork_child(child_end, daemon)?;
+            Ok(Launched {
+                pid,
+                pidfd: sys::pidfd_open(pid).ok(),
+                socket,
+                reaper: Reaper::Server(server),
+            })
+        }
+    }
+}

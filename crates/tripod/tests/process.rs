@@ -1,0 +1,401 @@
+//! Child processes: tripod::multiprocessing::Process with each start method.
+//!
+//! The tasks live in this file and are registered with `tripod::task!`: that the children
+//! find them proves the child entry runs under libtest, before its `main`.
+#![cfg(target_os = "linux")]
+
+use std::time::{Duration, Instant};
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use tripod::multiprocessing::{
+    Process, ProcessErrorKind, StartMethod, current_process, getpid, getppid, parent_process,
+};
+
+const LONG: Duration = Duration::from_secs(30);
+
+fn adder(a: i32, b: i32) -> i32 {
+    a + b
+}
+tripod::task!(adder);
+
+fn no_args() -> String {
+    "nothing in".to_owned()
+}
+tripod::task!(no_args);
+
+#[derive(Serialize, Deserialize, Debug, PartialEq, Clone)]
+struct Point {
+    x: f64,
+    y: f64,
+}
+
+fn six(a: u8, b: String, c: Vec<u32>, d: Option<Point>, e: (bool, char), f: i128) -> String {
+    format!("{a} {b} {c:?} {d:?} {e:?} {f}")
+}
+tripod::task!(six);
+
+fn sleeper() {
+    std::thread::sleep(Duration::from_secs(60));
+}
+tripod::task!(sleeper);
+
+fn panicker(message: String) -> u32 {
+    panic!("{message}")
+}
+tripod::task!(panicker);
+
+/// A value whose decoding always fails.
+#[derive(Debug)]
+struct Undecodable;
+
+impl Serialize for Undecodable {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(7)
+    }
+}
+
+impl<'de> Deserialize<'de> for Undecodable {
+    fn deserialize<D: Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        Err(de::Error::custom("Undecodable refuses to be decoded"))
+    }
+}
+
+fn takes_undecodable(_: Undecodable) -> u8 {
+    1
+}
+tripod::task!(takes_undecodable);
+
+/// A byte buffer encoded as one byte string (postcard copies it in one go, where a
+/// `Vec<u8>` would go through serde one element at a time).
+#[derive(Debug, PartialEq)]
+struct Bytes(Vec<u8>);
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
+                Ok(Bytes(v.to_vec()))
+            }
+            fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Bytes, E> {
+                Ok(Bytes(v))
+            }
+        }
+        d.deserialize_byte_buf(V)
+    }
+}
+
+/// Checks a large buffer and answers with another of `reply_len` bytes.
+fn big(data: Bytes, reply_len: usize) -> Bytes {
+    let sum: u64 = data.0.iter().step_by(4096).map(|&b| u64::from(b)).sum();
+    let mut reply = vec![0u8; reply_len];
+    if let Some(first) = reply.first_mut() {
+        *first = (sum % 251) as u8;
+    }
+    if let Some(last) = reply.last_mut() {
+        *last = data.0.len().to_le_bytes()[0] ^ 0x5a;
+    }
+    Bytes(reply)
+}
+tripod::task!(big);
+
+fn who_am_i() -> (String, u32, bool, Option<(u32, String)>, u32) {
+    let me = current_process();
+    assert_eq!(me.pid(), getpid());
+    (
+        me.name().to_owned(),
+        me.pid(),
+        me.daemon(),
+        parent_process().map(|p| (p.pid(), p.name().to_owned())),
+        getppid(),
+    )
+}
+tripod::task!(who_am_i);
+
+/// Starts a daemon grandchild that sleeps, returns its pid, and then sleeps itself.
+fn parent_of_daemon(report: std::path::PathBuf) {
+    let grandchild = Process::new(sleeper, ())
+        .daemon(true)
+        .start()
+        .expect("start the grandchild");
+    std::fs::write(&report, grandchild.pid().to_string()).unwrap();
+    std::thread::sleep(Duration::from_secs(60));
+}
+tripod::task!(parent_of_daemon);
+
+#[allow(dead_code)]
+fn not_registered(x: u8) -> u8 {
+    x
+}
+
+fn all_methods() -> Vec<StartMethod> {
+    // SAFETY: the children of these tests start from test threads; a test thread holding
+    // the allocator lock at fork time would deadlock the child: accepted for tests on
+    // glibc, whose malloc has fork handlers (the documented hazard is for other locks).
+    vec![StartMethod::Spawn, StartMethod::ForkServer, unsafe {
+        StartMethod::fork()
+    }]
+}
+
+#[test]
+fn returns_the_value() {
+    for method in all_methods() {
+        let p = Process::new(adder, (2, 2))
+            .start_method(method)
+            .start()
+            .unwrap();
+        assert!(p.pid() > 0);
+        assert_eq!(p.join().unwrap(), 4, "{method:?}");
+    }
+}
+
+#[test]
+fn arguments_of_several_types_and_arities() {
+    let p = Process::new(no_args, ()).start().unwrap();
+    assert_eq!(p.join().unwrap(), "nothing in");
+    let args = (
+        7u8,
+        "seven".to_owned(),
+        vec![1u32, 2, 3],
+        Some(Point { x: 1.5, y: -2.0 }),
+        (true, 'é'),
+        -(1i128 << 100),
+    );
+    let expected = six(
+        args.0,
+        args.1.clone(),
+        args.2.clone(),
+        args.3.clone(),
+        args.4,
+        args.5,
+    );
+    let p = Process::new(six, args).start().unwrap();
+    assert_eq!(p.join().unwrap(), expected);
+}
+
+#[test]
+fn sigkill_gives_minus_nine_and_join_returns() {
+    for method in all_methods() {
+        let p = Process::new(sleeper, ())
+            .start_method(method)
+            .start()
+            .unwrap();
+        assert!(p.is_alive());
+        assert_eq!(p.exitcode(), None);
+        p.kill().unwrap();
+        assert!(p.join_timeout(LONG));
+        assert_eq!(p.exitcode(), Some(-9), "{method:?}");
+        let err = p.join().unwrap_err();
+        assert_eq!(err.kind(), ProcessErrorKind::Died);
+        assert_eq!((err.exitcode(), err.signal()), (Some(-9), Some(9)));
+        assert!(err.to_string().contains("SIGKILL"), "{err}");
+    }
+}
+
+#[test]
+fn terminate_gives_minus_fifteen() {
+    let p = Process::new(sleeper, ()).start().unwrap();
+    p.terminate().unwrap();
+    let err = p.join().unwrap_err();
+    assert_eq!(err.exitcode(), Some(-15));
+    assert!(err.to_string().contains("SIGTERM"), "{err}");
+}
+
+#[test]
+fn a_panic_reaches_join() {
+    for method in all_methods() {
+        let p = Process::new(panicker, ("the child gave up".to_owned(),))
+            .start_method(method)
+            .start()
+            .unwrap();
+        let err = p.join().unwrap_err();
+        assert_eq!(err.kind(), ProcessErrorKind::Panicked);
+        assert_eq!(err.panic().unwrap().message(), "the child gave up");
+        assert_eq!(err.exitcode(), Some(1));
+    }
+}
+
+#[test]
+fn undecodable_argument_is_a_typed_error_and_the_child_exits() {
+    let p = Process::new(takes_undecodable, (Undecodable,))
+        .start()
+        .unwrap();
+    let err = p.join().unwrap_err();
+    assert_eq!(err.kind(), ProcessErrorKind::Decode);
+    assert!(
+        err.to_string()
+            .contains("the child could not decode its arguments"),
+        "{err}"
+    );
+    // postcard keeps the type but not the custom message of the failing Deserialize.
+    assert!(err.to_string().contains("Undecodable"), "{err}");
+    assert_eq!(err.exitcode(), Some(1));
+}
+
+#[test]
+fn unregistered_task_is_a_clear_error_in_the_parent() {
+    let err = Process::new(not_registered, (1,)).start().unwrap_err();
+    assert_eq!(err.kind(), ProcessErrorKind::NotRegistered);
+    let message = err.to_string();
+    assert!(message.contains("not_registered"), "{message}");
+    assert!(message.contains("tripod::task!"), "{message}");
+}
+
+#[test]
+fn large_payloads_both_ways() {
+    const SIZE: usize = 256 << 20;
+    let started = Instant::now();
+    let mut data = vec![1u8; SIZE];
+    data[SIZE - 1] = 3;
+    let p = Process::new(big, (Bytes(data), SIZE)).start().unwrap();
+    let reply = p.join().unwrap();
+    assert_eq!(reply.0.len(), SIZE);
+    assert_eq!(reply.0[0], ((SIZE / 4096) % 251) as u8);
+    assert_eq!(reply.0[SIZE - 1], SIZE.to_le_bytes()[0] ^ 0x5a);
+    assert!(started.elapsed() < LONG, "took {:?}", started.elapsed());
+}
+
+#[test]
+fn join_timeout_on_a_sleeping_child() {
+    let p = Process::new(sleeper, ()).start().unwrap();
+    assert!(!p.join_timeout(Duration::from_millis(50)));
+    assert!(p.is_alive());
+    p.kill().unwrap();
+    assert!(p.join_timeout(LONG));
+    assert!(!p.is_alive());
+    assert!(p.join().is_err());
+}
+
+#[test]
+fn name_pid_and_parent_inside_the_child() {
+    for method in all_methods() {
+        let p = Process::new(who_am_i, ())
+            .name("inspector")
+            .daemon(true)
+            .start_method(method)
+            .start()
+            .unwrap();
+        let pid = p.pid();
+        let (name, child_pid, daemon, parent, ppid) = p.join().unwrap();
+        assert_eq!(name, "inspector");
+        assert_eq!(child_pid, pid);
+        assert!(daemon);
+        assert_eq!(parent, Some((getpid(), "MainProcess".to_owned())));
+        if !matches!(method, StartMethod::ForkServer) {
+            assert_eq!(ppid, getpid(), "{method:?}");
+        }
+    }
+    assert_eq!(current_process().name(), "MainProcess");
+    assert!(parent_process().is_none());
+}
+
+#[test]
+fn default_names_count_up() {
+    let a = Process::new(no_args, ()).start().unwrap();
+    let b = Process::new(no_args, ()).start().unwrap();
+    let number = |name: &str| {
+        name.strip_prefix("Process-")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    assert!(number(b.name()) > number(a.name()));
+    a.join().unwrap();
+    b.join().unwrap();
+}
+
+/// Whether process `pid` is gone (or a zombie, which nothing here can reap: its parent
+/// was killed and it was handed to init).
+fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + LONG;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn daemon_children_die_when_their_parent_is_killed() {
+    for method in [StartMethod::Spawn, StartMethod::ForkServer] {
+        let report = std::env::temp_dir().join(format!(
+            "tripod-daemon-{}-{}",
+            getpid(),
+            matches!(method, StartMethod::Spawn)
+        ));
+        let _ = std::fs::remove_file(&report);
+        tripod::multiprocessing::set_start_method(StartMethod::Spawn);
+        let child = Process::new(parent_of_daemon, (report.clone(),))
+            .start_method(method)
+            .start()
+            .unwrap();
+        let mut grandchild = None;
+        wait_until("the grandchild reports its pid", || {
+            grandchild = std::fs::read_to_string(&report)
+                .ok()
+                .and_then(|s| s.parse::<u32>().ok());
+            grandchild.is_some()
+        });
+        let grandchild = grandchild.unwrap();
+        assert!(!gone(grandchild));
+        child.kill().unwrap();
+        assert_eq!(child.join().unwrap_err().exitcode(), Some(-9));
+        wait_until("the daemon grandchild is gone", || gone(grandchild));
+        let _ = std::fs::remove_file(&report);
+    }
+}
+
+#[test]
+fn no_zombie_after_dropping_a_handle() {
+    for method in all_methods() {
+        let p = Process::new(adder, (1, 1))
+            .start_method(method)
+            .start()
+            .unwrap();
+        let pid = p.pid();
+        drop(p);
+        wait_until("the dropped child is reaped", || {
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        });
+    }
+}
+
+#[test]
+fn close_refuses_a_running_child() {
+    let p = Process::new(sleeper, ()).start().unwrap();
+    p.kill().unwrap();
+    // Killed but maybe not yet reaped: close succeeds only once it has been.
+    assert!(p.join_timeout(LONG));
+    p.close().unwrap();
+    let p = Process::new(sleeper, ()).start().unwrap();
+    let pid = p.pid();
+    let err = p.close().unwrap_err();
+    assert_eq!(err.kind(), ProcessErrorKind::StillRunning);
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(pid as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    wait_until("the closed child is reaped", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+}
