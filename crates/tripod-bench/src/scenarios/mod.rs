@@ -6,7 +6,6 @@
 use crate::scenario::Scenario;
 
 mod process;
-#[cfg(feature = "process-impls")]
 mod process_tripod;
 mod threads;
 mod threads_tripod;

@@ -2,8 +2,7 @@
 //! between them (issue 3).
 //!
 //! Each workload is written once, generic over a closure or a small trait ([`EchoChild`],
-//! [`SinkChild`]); tripod's implementations live in `process_tripod.rs`, built with the
-//! cargo feature `process-impls` (off until `tripod::multiprocessing` has landed).
+//! [`SinkChild`]); tripod's implementations live in `process_tripod.rs`.
 //! Every workload checks what comes back (the task's result, the echoed value, the byte
 //! count), so it cannot silently measure nothing.
 //!
@@ -25,7 +24,6 @@
 use crate::scenario::{Ctx, Metric, Scenario};
 use std::time::{Duration, Instant};
 
-#[cfg(feature = "process-impls")]
 use super::process_tripod as tripod_impls;
 
 /// The `process.*` and `pipe.*` scenarios.
@@ -46,15 +44,6 @@ pub const SCENARIOS: &[Scenario] = &[
         run: throughput,
     },
 ];
-
-/// Says, once per scenario, that the tripod side is not in this build.
-#[cfg(not(feature = "process-impls"))]
-fn note_no_tripod(ctx: &mut Ctx<'_>) {
-    ctx.note(
-        "tripod side not built: build with `--features process-impls` once \
-         tripod::multiprocessing has landed",
-    );
-}
 
 // ---------------------------------------------------------------------------------------
 // process.start
@@ -87,14 +76,11 @@ fn procspawn_start_join(x: u64) -> u64 {
 
 fn start(ctx: &mut Ctx<'_>) {
     let n = ctx.size(50);
-    #[cfg(feature = "process-impls")]
-    for &(name, method) in tripod_impls::START_METHODS {
+    for (name, method) in tripod_impls::start_methods() {
         ctx.latency(name, START_JOIN, n, || {
             start_join_n(n, |x| tripod_impls::start_join(method, x))
         });
     }
-    #[cfg(not(feature = "process-impls"))]
-    note_no_tripod(ctx);
     ctx.latency("procspawn", START_JOIN, n, || {
         start_join_n(n, procspawn_start_join)
     });
@@ -136,7 +122,6 @@ pub fn round_trips<E: EchoChild>(child: &mut E, n: u64) -> Duration {
 }
 
 /// One child for the warm-up and the timed runs (started outside the timing).
-#[cfg_attr(not(feature = "process-impls"), allow(dead_code))]
 fn pingpong_with<E: EchoChild>(ctx: &mut Ctx<'_>, name: &str, n: u64) {
     let mut child = E::start();
     let mut runs = 0;
@@ -155,13 +140,7 @@ fn pingpong_with<E: EchoChild>(ctx: &mut Ctx<'_>, name: &str, n: u64) {
 
 fn pingpong(ctx: &mut Ctx<'_>) {
     let n = ctx.size(5_000);
-    #[cfg(feature = "process-impls")]
     pingpong_with::<tripod_impls::Echo>(ctx, "tripod", n);
-    #[cfg(not(feature = "process-impls"))]
-    {
-        let _ = n;
-        note_no_tripod(ctx);
-    }
     ctx.python_peers();
     // issue 3: round trip at most half of Python's
     ctx.compare(ROUND_TRIP.name, "tripod", "python", Some(2.0));
@@ -197,13 +176,11 @@ pub fn batch<S: SinkChild>(child: &mut S, payload: &[u8], n: u64) -> Duration {
 }
 
 /// A payload of `size` bytes that is not all zeros.
-#[cfg_attr(not(feature = "process-impls"), allow(dead_code))]
 fn payload(size: usize) -> Vec<u8> {
     (0..size).map(|i| i as u8).collect()
 }
 
 /// One child for the warm-up and the timed runs of one message size.
-#[cfg_attr(not(feature = "process-impls"), allow(dead_code))]
 fn throughput_with<S: SinkChild>(
     ctx: &mut Ctx<'_>,
     name: &str,
@@ -231,16 +208,8 @@ const LARGE: Metric = Metric::rate("1MiB", "B/s");
 
 fn throughput(ctx: &mut Ctx<'_>) {
     let (small, large) = (ctx.size(100_000), ctx.size(500));
-    #[cfg(feature = "process-impls")]
-    {
-        throughput_with::<tripod_impls::Sink>(ctx, "tripod", SMALL, 64, small);
-        throughput_with::<tripod_impls::Sink>(ctx, "tripod", LARGE, 1 << 20, large);
-    }
-    #[cfg(not(feature = "process-impls"))]
-    {
-        let _ = (small, large);
-        note_no_tripod(ctx);
-    }
+    throughput_with::<tripod_impls::Sink>(ctx, "tripod", SMALL, 64, small);
+    throughput_with::<tripod_impls::Sink>(ctx, "tripod", LARGE, 1 << 20, large);
     ctx.python_peers();
     // issue 3: 1 MiB throughput at least 3x Python's
     ctx.compare(SMALL.name, "tripod", "python", None);

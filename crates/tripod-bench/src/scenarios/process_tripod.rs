@@ -1,8 +1,8 @@
 //! The tripod side of `process.start`, `pipe.pingpong` and `pipe.throughput`: tripod's
 //! `multiprocessing` plugged into the workloads of `process.rs`.
 //!
-//! Built with the cargo feature `process-impls`. The tasks are plain fns registered with
-//! `tripod::task!`; the child entry runs before `main`, so the harness adds no line for it.
+//! The tasks are plain fns registered with `tripod::task!`; tripod's child entry runs
+//! before `main`, so the harness adds no line for it.
 
 use super::process::{EchoChild, SinkChild};
 use std::time::Duration;
@@ -10,11 +10,21 @@ use tripod::multiprocessing::connection::{Connection, pipe};
 use tripod::multiprocessing::{Process, ProcessHandle, StartMethod};
 
 /// The start methods measured, with their implementation names.
-pub const START_METHODS: &[(&str, StartMethod)] = &[
-    ("tripod-spawn", StartMethod::Spawn),
-    ("tripod-forkserver", StartMethod::ForkServer),
-    ("tripod-fork", StartMethod::Fork),
-];
+pub fn start_methods() -> Vec<(&'static str, StartMethod)> {
+    // SAFETY: `Fork` is sound when no other thread of the parent holds a lock the child
+    // needs while a child starts. While process.start runs, the harness's other threads
+    // are the watchdog (asleep, waking every 200 ms to look at its own mutex, which the
+    // child never touches) and the monitor thread of the child joined just before, which
+    // may still be freeing its state: glibc's fork takes the allocator's locks around the
+    // fork, so the child's allocator is consistent. The child only runs `plus_one` and
+    // tripod's child code.
+    let fork = unsafe { StartMethod::fork() };
+    vec![
+        ("tripod-spawn", StartMethod::Spawn),
+        ("tripod-forkserver", StartMethod::ForkServer),
+        ("tripod-fork", fork),
+    ]
+}
 
 /// How long `stop` waits for a child to exit after the stop message before killing it.
 const STOP_GRACE: Duration = Duration::from_secs(5);
