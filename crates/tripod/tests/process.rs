@@ -134,6 +134,11 @@ fn parent_of_daemon(report: std::path::PathBuf) {
 }
 tripod::task!(parent_of_daemon);
 
+fn undecodable_result() -> Undecodable {
+    Undecodable
+}
+tripod::task!(undecodable_result);
+
 #[allow(dead_code)]
 fn not_registered(x: u8) -> u8 {
     x
@@ -398,4 +403,78 @@ fn close_refuses_a_running_child() {
     wait_until("the closed child is reaped", || {
         !std::path::Path::new(&format!("/proc/{pid}")).exists()
     });
+}
+
+/// Kills this process's fork server while two of its children run, then checks that
+/// joining one and starting another child neither hang (run in a child of the test, so
+/// that the fork server killed is not the one the other tests share).
+fn fork_server_death_scenario() {
+    let method = StartMethod::ForkServer;
+    let probe = Process::new(who_am_i, ())
+        .start_method(method)
+        .start()
+        .unwrap();
+    let server = probe.join().unwrap().4;
+    let a = Process::new(sleeper, ())
+        .start_method(method)
+        .start()
+        .unwrap();
+    let b = Process::new(sleeper, ())
+        .start_method(method)
+        .start()
+        .unwrap();
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(server as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    a.kill().unwrap();
+    // `b` still holds a copy of the server's end of its control socket, so the server's
+    // death does not show as the end of that stream.
+    assert!(a.join_timeout(Duration::from_secs(5)), "join of a hung");
+    assert_eq!(a.exitcode(), Some(-9));
+    // A new server is started for the next child.
+    let c = Process::new(adder, (1, 2))
+        .start_method(method)
+        .start()
+        .unwrap();
+    assert!(c.join_timeout(Duration::from_secs(5)), "join of c hung");
+    assert_eq!(c.join().unwrap(), 3);
+    b.kill().unwrap();
+    assert!(b.join_timeout(LONG), "join of b hung");
+    // The killed server was reaped: no zombie left among this process's children.
+    wait_until("the killed fork server is reaped", || gone_entirely(server));
+}
+tripod::task!(fork_server_death_scenario);
+
+fn gone_entirely(pid: u32) -> bool {
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn a_killed_fork_server_does_not_hang_joins_or_starts() {
+    let p = Process::new(fork_server_death_scenario, ())
+        .start()
+        .unwrap();
+    let finished = p.join_timeout(LONG);
+    if !finished {
+        p.kill().unwrap();
+    }
+    assert!(finished, "the scenario hung");
+    p.join().unwrap();
+}
+
+#[test]
+fn an_undecodable_result_is_a_decode_error_in_the_parent() {
+    for method in all_methods() {
+        let err = Process::new(undecodable_result, ())
+            .start_method(method)
+            .start()
+            .unwrap()
+            .join()
+            .unwrap_err();
+        assert_eq!(err.kind(), ProcessErrorKind::Decode, "{method:?}");
+        assert!(err.to_string().contains("result"), "{err}");
+        assert_eq!(err.exitcode(), Some(0));
+    }
 }
