@@ -134,6 +134,20 @@ fn parent_of_daemon(report: std::path::PathBuf) {
 }
 tripod::task!(parent_of_daemon);
 
+/// Starts a non-daemon grandchild with the `Fork` method (which inherits this child's
+/// control socket), reports its pid, then sleeps.
+fn parent_of_forked_sleeper(report: std::path::PathBuf) {
+    // SAFETY: this child has a single thread when it forks.
+    let method = unsafe { StartMethod::fork() };
+    let grandchild = Process::new(sleeper, ())
+        .start_method(method)
+        .start()
+        .expect("start the grandchild");
+    std::fs::write(&report, grandchild.pid().to_string()).unwrap();
+    std::thread::sleep(Duration::from_secs(60));
+}
+tripod::task!(parent_of_forked_sleeper);
+
 fn undecodable_result() -> Undecodable {
     Undecodable
 }
@@ -403,6 +417,45 @@ fn close_refuses_a_running_child() {
     wait_until("the closed child is reaped", || {
         !std::path::Path::new(&format!("/proc/{pid}")).exists()
     });
+}
+
+/// Reads a pid that a child writes into `report`.
+fn reported_pid(report: &std::path::Path) -> u32 {
+    let mut pid = None;
+    wait_until("the child reports a pid", || {
+        pid = std::fs::read_to_string(report)
+            .ok()
+            .and_then(|s| s.parse::<u32>().ok());
+        pid.is_some()
+    });
+    pid.unwrap()
+}
+
+fn kill_by_pidfd(pidfd: &std::os::fd::OwnedFd) {
+    let _ = rustix::process::pidfd_send_signal(pidfd, rustix::process::Signal::KILL);
+}
+
+#[test]
+fn join_returns_when_a_killed_childs_socket_lives_on_in_a_grandchild() {
+    let report = std::env::temp_dir().join(format!("tripod-leak-{}", getpid()));
+    let _ = std::fs::remove_file(&report);
+    let child = Process::new(parent_of_forked_sleeper, (report.clone(),))
+        .start()
+        .unwrap();
+    let grandchild = reported_pid(&report);
+    let _ = std::fs::remove_file(&report);
+    let grandchild = rustix::process::pidfd_open(
+        rustix::process::Pid::from_raw(grandchild as i32).unwrap(),
+        rustix::process::PidfdFlags::empty(),
+    )
+    .unwrap();
+    child.kill().unwrap();
+    // The forked grandchild holds a copy of the child's end of the control socket: the
+    // parent sees no end of stream, but the child is dead all the same.
+    let joined = child.join_timeout(Duration::from_secs(5));
+    kill_by_pidfd(&grandchild);
+    assert!(joined, "join waited for the grandchild");
+    assert_eq!(child.join().unwrap_err().exitcode(), Some(-9));
 }
 
 /// Kills this process's fork server while two of its children run, then checks that
