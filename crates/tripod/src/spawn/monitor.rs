@@ -87,14 +87,29 @@ impl Monitor {
                 // died, says why; the write error itself says nothing more.
                 let _ = written;
                 drop(socket);
-                let code = match &reaper {
-                    Reaper::Own => sys::reap_blocking(pid),
-                    Reaper::Server(server) => server.wait_exit(pid),
-                }
-                .unwrap_or(-libc::SIGKILL);
-                let mut state = inside.lock();
+                let mut state = match &reaper {
+                    // Wait for the exit without reaping, then reap under the lock, so that
+                    // `signal` (which holds it) never signals a reaped pid, which another
+                    // process may have by then.
+                    Reaper::Own => {
+                        let exited = sys::wait_exited(pid);
+                        let mut state = inside.lock();
+                        state.exitcode = Some(
+                            exited
+                                .and_then(|()| sys::reap_blocking(pid))
+                                .unwrap_or(-libc::SIGKILL),
+                        );
+                        state
+                    }
+                    // The server reaps its children; `signal` goes through the pidfd.
+                    Reaper::Server(server) => {
+                        let code = server.wait_exit(pid).unwrap_or(-libc::SIGKILL);
+                        let mut state = inside.lock();
+                        state.exitcode = Some(code);
+                        state
+                    }
+                };
                 state.outcome = Some(outcome);
-                state.exitcode = Some(code);
                 drop(state);
                 inside.done.notify_all();
             });
@@ -173,7 +188,9 @@ impl Monitor {
         if state.exitcode.is_some() {
             return Ok(());
         }
-        // Holding the lock: the monitor cannot reap (and the pid cannot be reused) meanwhile.
+        // Holding the lock: the monitor reaps a child of this process only under it, so the
+        // pid cannot have been reused. A fork server's child is reaped by the server: only
+        // the pidfd (opened while the child was known to run) is safe then.
         match sys::kill(self.pid, self.pidfd.as_ref().map(|fd| fd.as_fd()), sig) {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
             other => other,

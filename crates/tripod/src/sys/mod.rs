@@ -19,5 +19,5 @@ pub use fork::ForkPermit;
 pub(crate) use fork::fork_child;
 pub(crate) use pid::{
     ExitCode, kill, peek_exit, pidfd_open, poll_many, poll_or_exit, poll_readable, reap_blocking,
-    set_cloexec,
+    set_cloexec, wait_exited,
 };

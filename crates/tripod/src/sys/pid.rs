@@ -77,6 +77,19 @@ pub(crate) fn reap_blocking(pid: Pid) -> io::Result<ExitCode> {
     }
 }
 
+/// Waits for child `pid` to exit, without reaping it: its pid stays reserved until
+/// [`reap_blocking`] is called.
+pub(crate) fn wait_exited(pid: Pid) -> io::Result<()> {
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
+    loop {
+        match rustix::process::waitid(WaitId::Pid(pid), options) {
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// The exit status of the child behind `pidfd` if it has exited, without reaping it
 /// (the reaper does that).
 pub(crate) fn peek_exit(pidfd: BorrowedFd<'_>) -> io::Result<Option<ExitCode>> {
