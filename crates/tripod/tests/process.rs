@@ -148,6 +148,27 @@ fn parent_of_forked_sleeper(report: std::path::PathBuf) {
 }
 tripod::task!(parent_of_forked_sleeper);
 
+/// A result whose encoding panics (in the child, after the task returned).
+#[derive(Debug)]
+struct PanicsWhenEncoded;
+
+impl Serialize for PanicsWhenEncoded {
+    fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        panic!("PanicsWhenEncoded was encoded")
+    }
+}
+
+impl<'de> Deserialize<'de> for PanicsWhenEncoded {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u8::deserialize(d).map(|_| PanicsWhenEncoded)
+    }
+}
+
+fn result_that_panics_when_encoded() -> PanicsWhenEncoded {
+    PanicsWhenEncoded
+}
+tripod::task!(result_that_panics_when_encoded);
+
 fn undecodable_result() -> Undecodable {
     Undecodable
 }
@@ -530,4 +551,28 @@ fn an_undecodable_result_is_a_decode_error_in_the_parent() {
         assert!(err.to_string().contains("result"), "{err}");
         assert_eq!(err.exitcode(), Some(0));
     }
+}
+
+#[test]
+fn a_panic_while_encoding_the_result_is_a_panic_error() {
+    for method in all_methods() {
+        let err = Process::new(result_that_panics_when_encoded, ())
+            .start_method(method)
+            .start()
+            .unwrap()
+            .join()
+            .unwrap_err();
+        assert_eq!(err.kind(), ProcessErrorKind::Panicked, "{method:?}: {err}");
+        assert_eq!(
+            err.panic().unwrap().message(),
+            "PanicsWhenEncoded was encoded"
+        );
+        assert_eq!(err.exitcode(), Some(1));
+    }
+    // The fork server still serves (a forked child must never return into its loop).
+    let p = Process::new(adder, (2, 3))
+        .start_method(StartMethod::ForkServer)
+        .start()
+        .unwrap();
+    assert_eq!(p.join().unwrap(), 5);
 }
