@@ -134,6 +134,46 @@ fn parent_of_daemon(report: std::path::PathBuf) {
 }
 tripod::task!(parent_of_daemon);
 
+/// Starts a non-daemon grandchild with the `Fork` method (which inherits this child's
+/// control socket), reports its pid, then sleeps.
+fn parent_of_forked_sleeper(report: std::path::PathBuf) {
+    // SAFETY: this child has a single thread when it forks.
+    let method = unsafe { StartMethod::fork() };
+    let grandchild = Process::new(sleeper, ())
+        .start_method(method)
+        .start()
+        .expect("start the grandchild");
+    std::fs::write(&report, grandchild.pid().to_string()).unwrap();
+    std::thread::sleep(Duration::from_secs(60));
+}
+tripod::task!(parent_of_forked_sleeper);
+
+/// A result whose encoding panics (in the child, after the task returned).
+#[derive(Debug)]
+struct PanicsWhenEncoded;
+
+impl Serialize for PanicsWhenEncoded {
+    fn serialize<S: Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        panic!("PanicsWhenEncoded was encoded")
+    }
+}
+
+impl<'de> Deserialize<'de> for PanicsWhenEncoded {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u8::deserialize(d).map(|_| PanicsWhenEncoded)
+    }
+}
+
+fn result_that_panics_when_encoded() -> PanicsWhenEncoded {
+    PanicsWhenEncoded
+}
+tripod::task!(result_that_panics_when_encoded);
+
+fn undecodable_result() -> Undecodable {
+    Undecodable
+}
+tripod::task!(undecodable_result);
+
 #[allow(dead_code)]
 fn not_registered(x: u8) -> u8 {
     x
@@ -398,4 +438,141 @@ fn close_refuses_a_running_child() {
     wait_until("the closed child is reaped", || {
         !std::path::Path::new(&format!("/proc/{pid}")).exists()
     });
+}
+
+/// Reads a pid that a child writes into `report`.
+fn reported_pid(report: &std::path::Path) -> u32 {
+    let mut pid = None;
+    wait_until("the child reports a pid", || {
+        pid = std::fs::read_to_string(report)
+            .ok()
+            .and_then(|s| s.parse::<u32>().ok());
+        pid.is_some()
+    });
+    pid.unwrap()
+}
+
+fn kill_by_pidfd(pidfd: &std::os::fd::OwnedFd) {
+    let _ = rustix::process::pidfd_send_signal(pidfd, rustix::process::Signal::KILL);
+}
+
+#[test]
+fn join_returns_when_a_killed_childs_socket_lives_on_in_a_grandchild() {
+    let report = std::env::temp_dir().join(format!("tripod-leak-{}", getpid()));
+    let _ = std::fs::remove_file(&report);
+    let child = Process::new(parent_of_forked_sleeper, (report.clone(),))
+        .start()
+        .unwrap();
+    let grandchild = reported_pid(&report);
+    let _ = std::fs::remove_file(&report);
+    let grandchild = rustix::process::pidfd_open(
+        rustix::process::Pid::from_raw(grandchild as i32).unwrap(),
+        rustix::process::PidfdFlags::empty(),
+    )
+    .unwrap();
+    child.kill().unwrap();
+    // The forked grandchild holds a copy of the child's end of the control socket: the
+    // parent sees no end of stream, but the child is dead all the same.
+    let joined = child.join_timeout(Duration::from_secs(5));
+    kill_by_pidfd(&grandchild);
+    assert!(joined, "join waited for the grandchild");
+    assert_eq!(child.join().unwrap_err().exitcode(), Some(-9));
+}
+
+/// Kills this process's fork server while two of its children run, then checks that
+/// joining one and starting another child neither hang (run in a child of the test, so
+/// that the fork server killed is not the one the other tests share).
+fn fork_server_death_scenario() {
+    let method = StartMethod::ForkServer;
+    let probe = Process::new(who_am_i, ())
+        .start_method(method)
+        .start()
+        .unwrap();
+    let server = probe.join().unwrap().4;
+    let a = Process::new(sleeper, ())
+        .start_method(method)
+        .start()
+        .unwrap();
+    let b = Process::new(sleeper, ())
+        .start_method(method)
+        .start()
+        .unwrap();
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(server as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    a.kill().unwrap();
+    // `b` still holds a copy of the server's end of its control socket, so the server's
+    // death does not show as the end of that stream.
+    assert!(a.join_timeout(Duration::from_secs(5)), "join of a hung");
+    assert_eq!(a.exitcode(), Some(-9));
+    // A new server is started for the next child.
+    let c = Process::new(adder, (1, 2))
+        .start_method(method)
+        .start()
+        .unwrap();
+    assert!(c.join_timeout(Duration::from_secs(5)), "join of c hung");
+    assert_eq!(c.join().unwrap(), 3);
+    b.kill().unwrap();
+    assert!(b.join_timeout(LONG), "join of b hung");
+    // The killed server was reaped: no zombie left among this process's children.
+    wait_until("the killed fork server is reaped", || gone_entirely(server));
+}
+tripod::task!(fork_server_death_scenario);
+
+fn gone_entirely(pid: u32) -> bool {
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn a_killed_fork_server_does_not_hang_joins_or_starts() {
+    let p = Process::new(fork_server_death_scenario, ())
+        .start()
+        .unwrap();
+    let finished = p.join_timeout(LONG);
+    if !finished {
+        p.kill().unwrap();
+    }
+    assert!(finished, "the scenario hung");
+    p.join().unwrap();
+}
+
+#[test]
+fn an_undecodable_result_is_a_decode_error_in_the_parent() {
+    for method in all_methods() {
+        let err = Process::new(undecodable_result, ())
+            .start_method(method)
+            .start()
+            .unwrap()
+            .join()
+            .unwrap_err();
+        assert_eq!(err.kind(), ProcessErrorKind::Decode, "{method:?}");
+        assert!(err.to_string().contains("result"), "{err}");
+        assert_eq!(err.exitcode(), Some(0));
+    }
+}
+
+#[test]
+fn a_panic_while_encoding_the_result_is_a_panic_error() {
+    for method in all_methods() {
+        let err = Process::new(result_that_panics_when_encoded, ())
+            .start_method(method)
+            .start()
+            .unwrap()
+            .join()
+            .unwrap_err();
+        assert_eq!(err.kind(), ProcessErrorKind::Panicked, "{method:?}: {err}");
+        assert_eq!(
+            err.panic().unwrap().message(),
+            "PanicsWhenEncoded was encoded"
+        );
+        assert_eq!(err.exitcode(), Some(1));
+    }
+    // The fork server still serves (a forked child must never return into its loop).
+    let p = Process::new(adder, (2, 3))
+        .start_method(StartMethod::ForkServer)
+        .start()
+        .unwrap();
+    assert_eq!(p.join().unwrap(), 5);
 }

@@ -20,6 +20,7 @@ use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
 
 use rustix::process::Pid;
 
@@ -74,9 +75,12 @@ fn start_server() -> io::Result<Arc<ForkServer>> {
         .env(SERVER_FD_ENV, server_end.as_raw_fd().to_string())
         .stdin(Stdio::null());
     sys::inherit_fd_on_exec(&mut command, server_end.as_raw_fd());
-    // Not waited for: the server lives as long as this process, and exits when it does.
-    let _server = command.spawn()?;
+    // The server lives as long as this process and exits when it does; if it dies
+    // earlier, the reply reader notices (through its pidfd) and reaps it.
+    let process = command.spawn()?;
     drop(server_end);
+    let pid = Pid::from_raw(process.id() as i32).expect("a child's pid is positive");
+    let pidfd = sys::pidfd_open(pid).ok();
     let (started_tx, started_rx) = mpsc::channel();
     let server = Arc::new(ForkServer {
         requests: Mutex::new((socket.try_clone()?, started_rx)),
@@ -89,14 +93,39 @@ fn start_server() -> io::Result<Arc<ForkServer>> {
     let inside = Arc::clone(&server);
     std::thread::Builder::new()
         .name("tripod-forkserver".to_owned())
-        .spawn(move || inside.read_replies(socket, started_tx))?;
+        .spawn(move || {
+            inside.read_replies(&socket, pidfd, started_tx);
+            // The server is gone (or going): reap it.
+            let _ = sys::reap_blocking(pid);
+        })?;
     Ok(server)
 }
 
 impl ForkServer {
-    fn read_replies(&self, mut socket: UnixStream, started: mpsc::Sender<io::Result<Pid>>) {
+    fn read_replies(
+        &self,
+        mut socket: &UnixStream,
+        pidfd: Option<OwnedFd>,
+        started: mpsc::Sender<io::Result<Pid>>,
+    ) {
         let mut message = [0u8; 9];
-        while socket.read_exact(&mut message).is_ok() {
+        loop {
+            // The server's children hold copies of its end of the socket, so its death
+            // shows as the end of the stream only once they have all exited: watch the
+            // server itself too, and stop when it is gone and has nothing left to say.
+            if let Some(pidfd) = &pidfd {
+                let ready = sys::poll_many(&[socket.as_fd(), pidfd.as_fd()]);
+                let more = |ready: Vec<bool>| {
+                    ready[0]
+                        || sys::poll_readable(socket.as_fd(), Some(Instant::now())).is_ok_and(|r| r)
+                };
+                if !ready.is_ok_and(more) {
+                    break;
+                }
+            }
+            if socket.read_exact(&mut message).is_err() {
+                break;
+            }
             let pid = i32::from_le_bytes(message[1..5].try_into().unwrap());
             let value = i32::from_le_bytes(message[5..9].try_into().unwrap());
             match message[0] {

@@ -5,11 +5,14 @@
 //! full socket, whether or not anyone joins it), then waits for the child's exit and
 //! reaps it. A child is therefore never left a zombie, also when its handle is dropped.
 
-use std::io::{self, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
+use rustix::io::Errno;
+use rustix::net::SendFlags;
 use rustix::process::Pid;
 
 use super::launch::{Launched, Reaper};
@@ -64,9 +67,13 @@ impl Monitor {
         let spawned = std::thread::Builder::new()
             .name(format!("tripod-process-{pid}"))
             .spawn(move || {
-                let written = send(&socket, &request);
+                let mut stream = ChildSocket {
+                    socket: &socket,
+                    pidfd: inside.pidfd.as_ref().map(|fd| fd.as_fd()),
+                };
+                let written = send(&mut stream, &request);
                 drop(request);
-                let outcome = protocol::read_outcome(&mut &socket);
+                let outcome = protocol::read_outcome(&mut stream);
                 if let Err(e) = &outcome
                     && !matches!(
                         e.kind(),
@@ -80,14 +87,29 @@ impl Monitor {
                 // died, says why; the write error itself says nothing more.
                 let _ = written;
                 drop(socket);
-                let code = match &reaper {
-                    Reaper::Own => sys::reap_blocking(pid),
-                    Reaper::Server(server) => server.wait_exit(pid),
-                }
-                .unwrap_or(-libc::SIGKILL);
-                let mut state = inside.lock();
+                let mut state = match &reaper {
+                    // Wait for the exit without reaping, then reap under the lock, so that
+                    // `signal` (which holds it) never signals a reaped pid, which another
+                    // process may have by then.
+                    Reaper::Own => {
+                        let exited = sys::wait_exited(pid);
+                        let mut state = inside.lock();
+                        state.exitcode = Some(
+                            exited
+                                .and_then(|()| sys::reap_blocking(pid))
+                                .unwrap_or(-libc::SIGKILL),
+                        );
+                        state
+                    }
+                    // The server reaps its children; `signal` goes through the pidfd.
+                    Reaper::Server(server) => {
+                        let code = server.wait_exit(pid).unwrap_or(-libc::SIGKILL);
+                        let mut state = inside.lock();
+                        state.exitcode = Some(code);
+                        state
+                    }
+                };
                 state.outcome = Some(outcome);
-                state.exitcode = Some(code);
                 drop(state);
                 inside.done.notify_all();
             });
@@ -166,7 +188,9 @@ impl Monitor {
         if state.exitcode.is_some() {
             return Ok(());
         }
-        // Holding the lock: the monitor cannot reap (and the pid cannot be reused) meanwhile.
+        // Holding the lock: the monitor reaps a child of this process only under it, so the
+        // pid cannot have been reused. A fork server's child is reaped by the server: only
+        // the pidfd (opened while the child was known to run) is safe then.
         match sys::kill(self.pid, self.pidfd.as_ref().map(|fd| fd.as_fd()), sig) {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
             other => other,
@@ -183,12 +207,61 @@ impl Monitor {
     }
 }
 
-fn send(socket: &std::os::unix::net::UnixStream, request: &Request) -> io::Result<()> {
-    sys::send_with_fds(socket, &request.fds)?;
-    let mut out = NoSigPipe(socket);
-    wire::write_frame(&mut out, &request.header).map_err(io::Error::other)?;
-    wire::write_frame(&mut out, &request.args).map_err(io::Error::other)?;
+fn send(out: &mut ChildSocket<'_>, request: &Request) -> io::Result<()> {
+    sys::send_with_fds(out.socket, &request.fds)?;
+    wire::write_frame(out, &request.header).map_err(io::Error::other)?;
+    wire::write_frame(out, &request.args).map_err(io::Error::other)?;
     out.flush()
+}
+
+/// The control socket as the monitor uses it: reads and writes end when the child has
+/// exited, also while a copy of the child's end lives on elsewhere, which keeps the
+/// socket itself open. (A process that the child forked inherits its end; so does a
+/// child that another thread of this process forks with the `Fork` method while this
+/// socket pair is being set up.) Without a pidfd, plain socket I/O.
+struct ChildSocket<'a> {
+    socket: &'a UnixStream,
+    pidfd: Option<BorrowedFd<'a>>,
+}
+
+impl Read for ChildSocket<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(pidfd) = self.pidfd {
+            let (ready, exited) = sys::poll_or_exit(self.socket.as_fd(), false, pidfd)?;
+            // What the child wrote before it exited is in the socket by now: read that
+            // first, then report the end of the stream.
+            if !ready && exited && !sys::poll_readable(self.socket.as_fd(), Some(Instant::now()))? {
+                return Ok(0);
+            }
+        }
+        (&mut &*self.socket).read(buf)
+    }
+}
+
+impl Write for ChildSocket<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some(pidfd) = self.pidfd else {
+            return NoSigPipe(self.socket).write(buf);
+        };
+        loop {
+            let (ready, exited) = sys::poll_or_exit(self.socket.as_fd(), true, pidfd)?;
+            if !ready && exited {
+                return Err(io::Error::new(
+                    io::ErrorKind::BrokenPipe,
+                    "the child exited without reading everything",
+                ));
+            }
+            let flags = SendFlags::NOSIGNAL | SendFlags::DONTWAIT;
+            match rustix::net::send(self.socket, buf, flags) {
+                Err(Errno::AGAIN | Errno::INTR) => {}
+                other => return other.map_err(io::Error::from),
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Python's exit handler for children: terminates the daemon children still running, then

@@ -84,17 +84,22 @@ where
     A: DeserializeOwned,
     F::Output: Serialize,
 {
-    let args: A = match wire::fds::provide(fds, || wire::decode(args)) {
-        Ok(args) => args,
-        Err(e) => return Outcome::Failed(FailKind::DecodeArgs, e.to_string()),
-    };
-    match catch_unwind(AssertUnwindSafe(|| f.call(args))) {
-        Ok(result) => match wire::encode(&result) {
+    // User code runs throughout: the arguments' `Deserialize`, the task, the result's
+    // `Serialize` and both `Drop`s. A panic in any of them is the task's panic; none may
+    // unwind out of the child entry (into a constructor, or a forked copy of the caller).
+    let call = || {
+        let args: A = match wire::fds::provide(fds, || wire::decode(args)) {
+            Ok(args) => args,
+            Err(e) => return Outcome::Failed(FailKind::DecodeArgs, e.to_string()),
+        };
+        match wire::encode(&f.call(args)) {
             Ok(bytes) => Outcome::Ok(bytes),
             Err(e) => Outcome::Failed(FailKind::EncodeResult, e.to_string()),
-        },
-        Err(payload) => Outcome::Panicked(PanicError::from_payload(payload).message().to_owned()),
-    }
+        }
+    };
+    catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|payload| {
+        Outcome::Panicked(PanicError::from_payload(payload).message().to_owned())
+    })
 }
 
 /// Registers a function as a task that child processes can run.

@@ -55,7 +55,9 @@ pub(crate) fn fork_child(_permit: ForkPermit, child: impl FnOnce() -> i32) -> io
     match unsafe { libc::fork() } {
         -1 => Err(io::Error::last_os_error()),
         0 => {
-            let code = child();
+            // Never unwind out of here: above this frame is a copy of the caller (the
+            // parent's `start`, or the fork server's loop), which must not run twice.
+            let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(1);
             use std::io::Write;
             let _ = std::io::stdout().flush();
             super::exit_now(code)

@@ -18,5 +18,6 @@ pub(crate) use fd_passing::{recv_with_fds, send_with_fds};
 pub use fork::ForkPermit;
 pub(crate) use fork::fork_child;
 pub(crate) use pid::{
-    ExitCode, kill, peek_exit, pidfd_open, poll_many, poll_readable, reap_blocking, set_cloexec,
+    ExitCode, kill, peek_exit, pidfd_open, poll_many, poll_or_exit, poll_readable, reap_blocking,
+    set_cloexec, wait_exited,
 };

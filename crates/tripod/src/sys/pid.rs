@@ -77,6 +77,19 @@ pub(crate) fn reap_blocking(pid: Pid) -> io::Result<ExitCode> {
     }
 }
 
+/// Waits for child `pid` to exit, without reaping it: its pid stays reserved until
+/// [`reap_blocking`] is called.
+pub(crate) fn wait_exited(pid: Pid) -> io::Result<()> {
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT;
+    loop {
+        match rustix::process::waitid(WaitId::Pid(pid), options) {
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// The exit status of the child behind `pidfd` if it has exited, without reaping it
 /// (the reaper does that).
 pub(crate) fn peek_exit(pidfd: BorrowedFd<'_>) -> io::Result<Option<ExitCode>> {
@@ -123,4 +136,26 @@ pub(crate) fn poll_many(fds: &[BorrowedFd<'_>]) -> io::Result<Vec<bool>> {
         }
     }
     Ok(polled.iter().map(|p| !p.revents().is_empty()).collect())
+}
+
+/// Waits without limit until `fd` is readable (or, with `write`, writable) or the process
+/// behind `pidfd` has exited; returns whether `fd` is ready and whether the process exited.
+pub(crate) fn poll_or_exit(
+    fd: BorrowedFd<'_>,
+    write: bool,
+    pidfd: BorrowedFd<'_>,
+) -> io::Result<(bool, bool)> {
+    let events = if write { PollFlags::OUT } else { PollFlags::IN };
+    let mut polled = [PollFd::new(&fd, events), PollFd::new(&pidfd, PollFlags::IN)];
+    loop {
+        match poll(&mut polled, None) {
+            Ok(_) => break,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok((
+        !polled[0].revents().is_empty(),
+        !polled[1].revents().is_empty(),
+    ))
 }
