@@ -11,10 +11,28 @@ pub(crate) const HEADER_LEN: usize = 8;
 /// memory instead, or with a raised limit).
 pub(crate) const DEFAULT_MAX_FRAME: usize = 1 << 30;
 
+/// The length header of a frame of `len` bytes.
+pub(crate) fn frame_header(len: usize) -> [u8; HEADER_LEN] {
+    (len as u64).to_le_bytes()
+}
+
+/// The length a frame header announces; a length over `max` is
+/// [`WireErrorKind::TooLarge`].
+pub(crate) fn frame_len(header: [u8; HEADER_LEN], max: usize) -> Result<usize, WireError> {
+    let len = u64::from_le_bytes(header);
+    if len > max as u64 {
+        return Err(WireError::new(
+            WireErrorKind::TooLarge,
+            format!("{len} bytes announced, at most {max} accepted"),
+        ));
+    }
+    Ok(len as usize)
+}
+
 /// Writes one frame: the length header and `payload`, gathered into one `writev` where
 /// the writer supports it (no copy of the payload), continuing after short writes.
 pub(crate) fn write_frame(out: &mut impl Write, payload: &[u8]) -> Result<(), WireError> {
-    let header = (payload.len() as u64).to_le_bytes();
+    let header = frame_header(payload.len());
     let mut slices = [IoSlice::new(&header), IoSlice::new(payload)];
     let mut bufs = &mut slices[..];
     while !bufs.is_empty() {
@@ -50,14 +68,7 @@ pub(crate) fn read_frame(input: &mut impl Read, max: usize) -> Result<Vec<u8>, W
             Err(e) => return Err(WireError::io(e)),
         }
     }
-    let len = u64::from_le_bytes(header);
-    if len > max as u64 {
-        return Err(WireError::new(
-            WireErrorKind::TooLarge,
-            format!("{len} bytes announced, at most {max} accepted"),
-        ));
-    }
-    let len = len as usize;
+    let len = frame_len(header, max)?;
     // Reserve what was announced, up to a bound, so a lying header costs little.
     let mut payload = Vec::with_capacity(len.min(64 << 20));
     input

@@ -21,4 +21,6 @@ mod frame;
 
 pub(crate) use codec::{decode, encode, note_custom_error};
 pub use error::{WireError, WireErrorKind};
-pub(crate) use frame::{DEFAULT_MAX_FRAME, read_frame, write_frame};
+pub(crate) use frame::{
+    DEFAULT_MAX_FRAME, HEADER_LEN, frame_header, frame_len, read_frame, write_frame,
+};

@@ -180,9 +180,7 @@ impl ClientBuilder {
         enlarge_socket_buffers(stream.fd());
         let conn = Connection::new(stream);
         if let Some(key) = &self.authkey {
-            auth::with_timeout(&conn, self.handshake_timeout, |conn| {
-                auth::client_handshake(conn, key)
-            })?;
+            auth::client_handshake(&conn, key, self.handshake_timeout)?;
         }
         Ok(conn.with_max_message_size(self.max_message_size))
     }

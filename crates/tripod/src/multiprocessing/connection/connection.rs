@@ -1,112 +1,21 @@
 //! [`Connection`]: one end of a message stream between threads or processes.
 
 use std::fmt;
-use std::io::{PipeReader, PipeWriter};
-use std::net::TcpStream;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::event::PollFlags;
 use serde::de::{DeserializeOwned, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
 use super::error::{ConnectionError, ConnectionErrorKind};
+use super::inbox::Inbox;
+pub(crate) use super::stream::Stream;
+use super::stream::wait_ready;
 use crate::wire;
-
-/// The byte stream under a connection.
-pub(crate) enum Stream {
-    Unix(UnixStream),
-    Tcp(TcpStream),
-    PipeReader(PipeReader),
-    PipeWriter(PipeWriter),
-}
-
-impl Stream {
-    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
-        match self {
-            Stream::Unix(s) => s.as_fd(),
-            Stream::Tcp(s) => s.as_fd(),
-            Stream::PipeReader(p) => p.as_fd(),
-            Stream::PipeWriter(p) => p.as_fd(),
-        }
-    }
-
-    fn readable(&self) -> bool {
-        !matches!(self, Stream::PipeWriter(_))
-    }
-
-    fn writable(&self) -> bool {
-        !matches!(self, Stream::PipeReader(_))
-    }
-
-    /// A code for [`Exported`]: which kind of stream a descriptor is.
-    fn code(&self) -> u8 {
-        match self {
-            Stream::Unix(_) => 0,
-            Stream::Tcp(_) => 1,
-            Stream::PipeReader(_) => 2,
-            Stream::PipeWriter(_) => 3,
-        }
-    }
-
-    fn from_code(code: u8, fd: OwnedFd) -> Option<Stream> {
-        Some(match code {
-            0 => Stream::Unix(fd.into()),
-            1 => Stream::Tcp(fd.into()),
-            2 => Stream::PipeReader(fd.into()),
-            3 => Stream::PipeWriter(fd.into()),
-            _ => return None,
-        })
-    }
-
-    /// Reads one frame of at most `max` bytes, straight into a `Vec` of the announced size.
-    fn read_frame(&self, max: usize) -> Result<Vec<u8>, ConnectionError> {
-        let frame = match self {
-            Stream::Unix(s) => wire::read_frame(&mut &*s, max),
-            Stream::Tcp(s) => wire::read_frame(&mut &*s, max),
-            Stream::PipeReader(p) => wire::read_frame(&mut &*p, max),
-            Stream::PipeWriter(_) => unreachable!("checked by the caller"),
-        };
-        Ok(frame?)
-    }
-
-    /// Writes one frame: header and payload in one `writev`.
-    fn write_frame(&self, payload: &[u8]) -> Result<(), ConnectionError> {
-        match self {
-            Stream::Unix(s) => wire::write_frame(&mut &*s, payload),
-            Stream::Tcp(s) => wire::write_frame(&mut &*s, payload),
-            Stream::PipeWriter(p) => wire::write_frame(&mut &*p, payload),
-            Stream::PipeReader(_) => unreachable!("checked by the caller"),
-        }?;
-        Ok(())
-    }
-
-    /// Stops both directions of a socket, so that a peer blocked on it wakes up with an
-    /// error instead of waiting for a reader that will never read again.
-    fn shut_down(&self) {
-        let _ = match self {
-            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Both),
-            Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Both),
-            Stream::PipeReader(_) | Stream::PipeWriter(_) => Ok(()),
-        };
-    }
-}
-
-/// How long a receive keeps checking for data before it sleeps, at most and at least
-/// (it adapts in between: doubling while data keeps arriving during the spin, halving
-/// while it does not).
-const SPIN_MAX_NS: u32 = 50_000;
-const SPIN_MIN_NS: u32 = 2_000;
-
-fn spinning_helps() -> bool {
-    static MULTI_CORE: OnceLock<bool> = OnceLock::new();
-    *MULTI_CORE.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
-}
 
 /// One end of a connection: Python's `multiprocessing.connection.Connection`.
 ///
@@ -147,20 +56,27 @@ pub struct Connection {
     stream: Option<Stream>,
     max_message_size: usize,
     send_lock: Mutex<()>,
-    recv_lock: Mutex<()>,
+    /// Received bytes not yet handed out; its lock is also the receivers' turn.
+    inbox: Mutex<Inbox>,
+    /// Whether the inbox holds bytes (so that `poll` need not take its lock).
+    buffered: AtomicBool,
     broken: AtomicBool,
-    spin_ns: AtomicU32,
 }
 
 impl Connection {
     pub(crate) fn new(stream: Stream) -> Connection {
+        Connection::with_pending(stream, Vec::new())
+    }
+
+    /// A connection whose first received bytes are `pending`, then what `stream` brings.
+    fn with_pending(stream: Stream, pending: Vec<u8>) -> Connection {
         Connection {
             stream: Some(stream),
             max_message_size: wire::DEFAULT_MAX_FRAME,
             send_lock: Mutex::new(()),
-            recv_lock: Mutex::new(()),
+            buffered: AtomicBool::new(!pending.is_empty()),
+            inbox: Mutex::new(Inbox::new(pending)),
             broken: AtomicBool::new(false),
-            spin_ns: AtomicU32::new(SPIN_MAX_NS),
         }
     }
 
@@ -217,8 +133,8 @@ impl Connection {
     /// Sends `bytes` as one message (Python's `send_bytes`; for its `offset` and `size`,
     /// pass a sub-slice).
     ///
-    /// The length header and the bytes go out in one `writev`, without copying. A large
-    /// message blocks until the peer has read enough of it.
+    /// The length header and the bytes go out in one gathering write, without copying. A
+    /// large message blocks until the peer has read enough of it.
     ///
     /// # Errors
     ///
@@ -238,12 +154,28 @@ impl Connection {
     /// assert!(b.recv_bytes().unwrap().is_empty());
     /// ```
     pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), ConnectionError> {
+        self.send_frame(bytes, None)
+    }
+
+    /// Sends one frame, waiting for room in the stream at most until `deadline`.
+    pub(crate) fn send_frame(
+        &self,
+        bytes: &[u8],
+        deadline: Option<Instant>,
+    ) -> Result<(), ConnectionError> {
         let stream = self.writer()?;
         let _turn = self.send_lock.lock();
         self.check_broken()?;
-        stream
-            .write_frame(bytes)
-            .inspect_err(|e| self.break_on(stream, e))
+        stream.write_frame(bytes, deadline).map_err(|err| {
+            let err = if err.kind() == std::io::ErrorKind::TimedOut {
+                // Part of the frame may be out: the stream is out of step.
+                ConnectionError::new(ConnectionErrorKind::Io, "timed out sending a message")
+            } else {
+                ConnectionError::io(err)
+            };
+            self.break_on(stream, &err);
+            err
+        })
     }
 
     /// Receives one message as bytes, blocking until it has arrived whole.
@@ -267,19 +199,120 @@ impl Connection {
     /// assert_eq!(reader.recv_bytes().unwrap(), [1, 2, 3]);
     /// ```
     pub fn recv_bytes(&self) -> Result<Vec<u8>, ConnectionError> {
-        self.recv_bytes_limited(self.max_message_size)
+        self.recv_frame(self.max_message_size, None)
     }
 
-    /// [`recv_bytes`](Self::recv_bytes) with another size limit (the handshake uses a small
-    /// one).
-    pub(crate) fn recv_bytes_limited(&self, max: usize) -> Result<Vec<u8>, ConnectionError> {
+    /// [`recv`](Self::recv), waiting at most `timeout` for the message.
+    ///
+    /// # Errors
+    ///
+    /// [`Timeout`](ConnectionErrorKind::Timeout) if no whole message arrived in time (the
+    /// connection stays usable; a message that arrived in part is received whole by a later
+    /// call); otherwise as [`recv`](Self::recv).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tripod::multiprocessing::connection::{ConnectionErrorKind, Pipe};
+    ///
+    /// let (a, b) = Pipe(true);
+    /// let err = b.recv_timeout::<u32>(Duration::from_millis(5)).unwrap_err();
+    /// assert_eq!(err.kind(), ConnectionErrorKind::Timeout);
+    /// a.send(&7u32).unwrap();
+    /// assert_eq!(b.recv_timeout::<u32>(Duration::from_secs(5)).unwrap(), 7);
+    /// ```
+    pub fn recv_timeout<T: DeserializeOwned>(
+        &self,
+        timeout: Duration,
+    ) -> Result<T, ConnectionError> {
+        self.recv_until(deadline_after(timeout))
+    }
+
+    /// [`recv`](Self::recv), waiting for the message until `deadline` at the latest.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_timeout`](Self::recv_timeout).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use tripod::multiprocessing::connection::{ConnectionErrorKind, Pipe};
+    ///
+    /// let (a, b) = Pipe(true);
+    /// a.send(&"hi").unwrap();
+    /// let deadline = Instant::now() + Duration::from_secs(5);
+    /// assert_eq!(b.recv_deadline::<String>(deadline).unwrap(), "hi");
+    /// let err = b.recv_deadline::<String>(Instant::now()).unwrap_err();
+    /// assert_eq!(err.kind(), ConnectionErrorKind::Timeout);
+    /// ```
+    pub fn recv_deadline<T: DeserializeOwned>(
+        &self,
+        deadline: Instant,
+    ) -> Result<T, ConnectionError> {
+        self.recv_until(Some(deadline))
+    }
+
+    fn recv_until<T: DeserializeOwned>(
+        &self,
+        deadline: Option<Instant>,
+    ) -> Result<T, ConnectionError> {
+        let bytes = self.recv_frame(self.max_message_size, deadline)?;
+        Ok(wire::decode(&bytes)?)
+    }
+
+    /// [`recv_bytes`](Self::recv_bytes), waiting at most `timeout` for the message.
+    ///
+    /// # Errors
+    ///
+    /// [`Timeout`](ConnectionErrorKind::Timeout) if no whole message arrived in time (the
+    /// connection stays usable); otherwise as [`recv_bytes`](Self::recv_bytes).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tripod::multiprocessing::connection::{ConnectionErrorKind, Pipe};
+    ///
+    /// let (reader, writer) = Pipe(false);
+    /// let err = reader.recv_bytes_timeout(Duration::ZERO).unwrap_err();
+    /// assert_eq!(err.kind(), ConnectionErrorKind::Timeout);
+    /// writer.send_bytes(b"late").unwrap();
+    /// assert_eq!(reader.recv_bytes_timeout(Duration::from_secs(5)).unwrap(), b"late");
+    /// ```
+    pub fn recv_bytes_timeout(&self, timeout: Duration) -> Result<Vec<u8>, ConnectionError> {
+        self.recv_frame(self.max_message_size, deadline_after(timeout))
+    }
+
+    /// [`recv_bytes`](Self::recv_bytes), waiting for the message until `deadline` at the
+    /// latest.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_bytes_timeout`](Self::recv_bytes_timeout).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use tripod::multiprocessing::connection::Pipe;
+    ///
+    /// let (a, b) = Pipe(true);
+    /// a.send_bytes(b"x").unwrap();
+    /// let deadline = Instant::now() + Duration::from_secs(5);
+    /// assert_eq!(b.recv_bytes_deadline(deadline).unwrap(), b"x");
+    /// ```
+    pub fn recv_bytes_deadline(&self, deadline: Instant) -> Result<Vec<u8>, ConnectionError> {
+        self.recv_frame(self.max_message_size, Some(deadline))
+    }
+
+    /// Receives one frame of at most `max` bytes, waiting until `deadline` (`None`: as long
+    /// as it takes). The handshake uses a small `max`.
+    pub(crate) fn recv_frame(
+        &self,
+        max: usize,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<u8>, ConnectionError> {
         let stream = self.reader()?;
-        let _turn = self.recv_lock.lock();
+        let mut inbox = self.inbox.lock();
         self.check_broken()?;
-        self.spin_until_readable(stream.fd());
-        stream
-            .read_frame(max)
-            .inspect_err(|e| self.break_on(stream, e))
+        let result = inbox.recv_frame(stream, max, deadline);
+        self.buffered.store(!inbox.is_empty(), Ordering::Release);
+        result.inspect_err(|e| self.break_on(stream, e))
     }
 
     /// Whether a message (or the end of the stream) can be received without blocking,
@@ -287,7 +320,10 @@ impl Connection {
     ///
     /// `Some(Duration::ZERO)` checks and returns at once (Python's `poll()`), `None` waits
     /// as long as it takes (Python's `poll(None)`). `true` also when the peer has closed:
-    /// the next receive then returns [`Eof`](ConnectionErrorKind::Eof) at once.
+    /// the next receive then returns [`Eof`](ConnectionErrorKind::Eof) at once. As in
+    /// Python, `true` means some bytes are there: if the peer is in the middle of sending a
+    /// message, a receive waits for the rest. See also [`poll_timeout`](Self::poll_timeout)
+    /// and [`poll_deadline`](Self::poll_deadline).
     ///
     /// # Errors
     ///
@@ -305,27 +341,56 @@ impl Connection {
     /// assert!(b.poll(None).unwrap());
     /// ```
     pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, ConnectionError> {
+        self.poll_until(timeout.and_then(deadline_after))
+    }
+
+    /// [`poll`](Self::poll) with a time limit: whether a message can be received, waiting
+    /// up to `timeout` for one (`Duration::ZERO`: check and return).
+    ///
+    /// # Errors
+    ///
+    /// As [`poll`](Self::poll).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tripod::multiprocessing::connection::Pipe;
+    ///
+    /// let (a, b) = Pipe(true);
+    /// assert!(!b.poll_timeout(Duration::ZERO).unwrap());
+    /// a.send(&1u8).unwrap();
+    /// assert!(b.poll_timeout(Duration::from_secs(5)).unwrap());
+    /// ```
+    pub fn poll_timeout(&self, timeout: Duration) -> Result<bool, ConnectionError> {
+        self.poll_until(deadline_after(timeout))
+    }
+
+    /// [`poll`](Self::poll) until a deadline: whether a message can be received, waiting
+    /// until `deadline` at the latest.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll`](Self::poll).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use tripod::multiprocessing::connection::Pipe;
+    ///
+    /// let (a, b) = Pipe(true);
+    /// assert!(!b.poll_deadline(Instant::now()).unwrap());
+    /// drop(a);
+    /// assert!(b.poll_deadline(Instant::now() + Duration::from_secs(5)).unwrap(), "EOF is ready");
+    /// ```
+    pub fn poll_deadline(&self, deadline: Instant) -> Result<bool, ConnectionError> {
+        self.poll_until(Some(deadline))
+    }
+
+    fn poll_until(&self, deadline: Option<Instant>) -> Result<bool, ConnectionError> {
         let stream = self.reader()?;
         self.check_broken()?;
-        let deadline = timeout.map(|t| Instant::now().checked_add(t));
-        let fd = stream.fd();
-        loop {
-            let wait = match deadline {
-                None | Some(None) => None,
-                Some(Some(deadline)) => Some(
-                    Timespec::try_from(deadline.saturating_duration_since(Instant::now()))
-                        .unwrap_or(Timespec {
-                            tv_sec: i64::MAX,
-                            tv_nsec: 0,
-                        }),
-                ),
-            };
-            match poll_fd(fd, wait.as_ref()) {
-                Ok(ready) => return Ok(ready),
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(e) => return Err(ConnectionError::io(e.into())),
-            }
+        if self.buffered.load(Ordering::Acquire) {
+            return Ok(true);
         }
+        wait_ready(stream.fd(), PollFlags::IN, deadline).map_err(ConnectionError::io)
     }
 
     /// Closes this end (Python's `close()`); dropping the connection does the same. The
@@ -486,44 +551,12 @@ impl Connection {
             stream.shut_down();
         }
     }
-
-    /// Before a blocking read, checks for a few microseconds whether data is there
-    /// (`poll` with a zero timeout, then `sched_yield`): a peer answering quickly is then
-    /// received without the cost of sleeping and being woken up, which dominates a round
-    /// trip (about 6-10 us with the spin against 12-45 us without, between two processes).
-    fn spin_until_readable(&self, fd: BorrowedFd<'_>) {
-        if !spinning_helps() {
-            return;
-        }
-        let budget = self.spin_ns.load(Ordering::Relaxed);
-        let start = Instant::now();
-        let zero = Timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        loop {
-            if poll_fd(fd, Some(&zero)).unwrap_or(true) {
-                let faster = budget.saturating_mul(2).min(SPIN_MAX_NS);
-                self.spin_ns.store(faster, Ordering::Relaxed);
-                return;
-            }
-            if start.elapsed() >= Duration::from_nanos(budget.into()) {
-                self.spin_ns
-                    .store((budget / 2).max(SPIN_MIN_NS), Ordering::Relaxed);
-                return;
-            }
-            // Yielding rather than busy-looping lets the peer run if it shares this core
-            // (measured: on a loaded 2-core machine a pure spin was 2-3x slower).
-            std::thread::yield_now();
-        }
-    }
 }
 
-/// Polls one descriptor for input (or hang-up, or error): `true` when a read would not block.
-fn poll_fd(fd: BorrowedFd<'_>, timeout: Option<&Timespec>) -> rustix::io::Result<bool> {
-    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
-    rustix::event::poll(&mut fds, timeout)?;
-    Ok(!fds[0].revents().is_empty())
+/// The deadline `timeout` from now; `None` if that is too far to represent (as good as
+/// never).
+fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
 }
 
 impl AsFd for Connection {
@@ -562,6 +595,8 @@ struct Exported {
     fd: u32,
     stream: u8,
     max_message_size: u64,
+    /// Bytes this end had received and not handed out yet: they go along.
+    pending: Vec<u8>,
 }
 
 impl Serialize for Connection {
@@ -575,11 +610,25 @@ impl Serialize for Connection {
         };
         let stream = self.stream().map_err(fail)?;
         self.check_broken().map_err(fail)?;
+        let pending = if self.buffered.load(Ordering::Acquire) {
+            match self.inbox.try_lock() {
+                Some(inbox) => inbox.pending(),
+                None => {
+                    return Err(fail(ConnectionError::new(
+                        ConnectionErrorKind::Encode,
+                        "another thread is receiving on this connection",
+                    )));
+                }
+            }
+        } else {
+            Vec::new()
+        };
         let fd = wire::fds::export(stream.fd()).map_err(|e| fail(e.into()))?;
         Exported {
             fd,
             stream: stream.code(),
             max_message_size: self.max_message_size as u64,
+            pending,
         }
         .serialize(serializer)
     }
@@ -598,7 +647,7 @@ impl<'de> Deserialize<'de> for Connection {
         let stream = Stream::from_code(exported.stream, fd)
             .ok_or_else(|| fail("unknown kind of connection".to_owned()))?;
         let max = usize::try_from(exported.max_message_size).unwrap_or(usize::MAX);
-        Ok(Connection::new(stream).with_max_message_size(max))
+        Ok(Connection::with_pending(stream, exported.pending).with_max_message_size(max))
     }
 }
 
@@ -643,6 +692,7 @@ mod tests {
             fd: 0,
             stream: 0,
             max_message_size: 10,
+            pending: Vec::new(),
         })
         .unwrap();
         let err = wire::decode::<Connection>(&bytes).unwrap_err();

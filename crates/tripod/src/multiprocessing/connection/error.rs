@@ -43,6 +43,10 @@ pub enum ConnectionErrorKind {
     /// The handshake of a [`Listener`](super::Listener) / [`Client`](super::Client) failed:
     /// the peer does not know the authentication key, or did not follow the protocol.
     AuthenticationFailed,
+    /// A receive or [`poll`](super::Connection::poll_timeout) with a time limit found no
+    /// message in time; the connection stays usable (what part of a message arrived stays
+    /// buffered for the next receive).
+    Timeout,
     /// The operating system reported an error.
     Io,
 }
@@ -82,6 +86,7 @@ impl ConnectionError {
         let kind = match err.kind() {
             io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => ConnectionErrorKind::Eof,
             io::ErrorKind::UnexpectedEof => ConnectionErrorKind::Truncated,
+            io::ErrorKind::TimedOut => ConnectionErrorKind::Timeout,
             _ => ConnectionErrorKind::Io,
         };
         ConnectionError {
@@ -89,6 +94,10 @@ impl ConnectionError {
             detail: err.to_string(),
             source: Some(Box::new(err)),
         }
+    }
+
+    pub(crate) fn timeout(detail: impl Into<String>) -> Self {
+        ConnectionError::new(ConnectionErrorKind::Timeout, detail)
     }
 
     pub(crate) fn auth(detail: impl Into<String>) -> Self {
@@ -183,6 +192,7 @@ impl From<ConnectionError> for io::Error {
             | ConnectionErrorKind::Decode
             | ConnectionErrorKind::Encode => io::ErrorKind::InvalidData,
             ConnectionErrorKind::AuthenticationFailed => io::ErrorKind::PermissionDenied,
+            ConnectionErrorKind::Timeout => io::ErrorKind::TimedOut,
             ConnectionErrorKind::Io => io::ErrorKind::Other,
         };
         io::Error::new(kind, err)
@@ -215,6 +225,7 @@ impl fmt::Display for ConnectionError {
             ConnectionErrorKind::Decode => "cannot decode the message",
             ConnectionErrorKind::Encode => "cannot encode the message",
             ConnectionErrorKind::AuthenticationFailed => "authentication failed",
+            ConnectionErrorKind::Timeout => "timed out",
             ConnectionErrorKind::Io => "I/O error",
         };
         match &self.source {

@@ -57,8 +57,10 @@ mod client;
 #[allow(clippy::module_inception)]
 mod connection;
 mod error;
+mod inbox;
 mod listener;
 mod pipe;
+mod stream;
 
 pub use address::Address;
 pub use client::{Client, ClientBuilder};
