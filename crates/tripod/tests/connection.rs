@@ -368,3 +368,156 @@ fn a_key_on_one_side_only_fails_within_the_handshake_timeout() {
     );
     assert_eq!(server.join().unwrap(), ConnectionErrorKind::Eof);
 }
+
+#[test]
+fn a_dribbling_client_cannot_hold_accept_past_the_handshake_deadline() {
+    // The deadline covers the whole handshake: a client sending a byte now and then (each
+    // well within the timeout of a single read) is still cut off when it passes.
+    let timeout = Duration::from_millis(200);
+    let listener = Listener::builder("127.0.0.1:0")
+        .authkey(b"secret")
+        .handshake_timeout(Some(timeout))
+        .bind()
+        .unwrap();
+    let Address::Tcp(addr) = listener.address().clone() else {
+        unreachable!()
+    };
+    let (stop, stopped) = mpsc::channel::<()>();
+    let client = thread::spawn(move || {
+        let mut raw = std::net::TcpStream::connect(addr).unwrap();
+        let mut sent = 0;
+        // One byte of a response header, then another every 50 ms, until told to stop (or
+        // for at most 5 s, so that a failing test ends).
+        while sent < 100 {
+            if raw.write_all(&[0]).is_err() {
+                break; // the server hung up
+            }
+            sent += 1;
+            // Pacing of the dribble, not synchronisation: the server's verdict does not
+            // depend on when these bytes arrive.
+            if stopped.recv_timeout(Duration::from_millis(50)).is_ok() {
+                break;
+            }
+        }
+        sent
+    });
+    let start = Instant::now();
+    let err = listener.accept().unwrap_err();
+    let took = start.elapsed();
+    stop.send(()).unwrap();
+    assert_eq!(
+        err.kind(),
+        ConnectionErrorKind::AuthenticationFailed,
+        "{err}"
+    );
+    assert!(took >= timeout, "gave up after {took:?}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(client.join().unwrap() >= 1);
+}
+
+#[test]
+fn recv_timeout_times_out_and_keeps_a_partial_message() {
+    let (conn, mut raw) = raw_peer();
+    // Nothing at all.
+    let err = conn
+        .recv_bytes_timeout(Duration::from_millis(10))
+        .unwrap_err();
+    assert_eq!(err.kind(), ConnectionErrorKind::Timeout, "{err}");
+    let io_err: std::io::Error = err.into();
+    assert_eq!(io_err.kind(), std::io::ErrorKind::TimedOut);
+    // A small message and a large one (over the receive buffer), each in two parts: the
+    // first part waits in the connection while the receive times out.
+    for len in [100usize, 200_000] {
+        let payload: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+        raw.write_all(&(len as u64).to_le_bytes()).unwrap();
+        raw.write_all(&payload[..len / 2]).unwrap();
+        let err = conn
+            .recv_bytes_timeout(Duration::from_millis(10))
+            .unwrap_err();
+        assert_eq!(err.kind(), ConnectionErrorKind::Timeout, "{err}");
+        assert!(conn.poll_timeout(Duration::ZERO).unwrap());
+        raw.write_all(&payload[len / 2..]).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        assert_eq!(conn.recv_bytes_deadline(deadline).unwrap(), payload);
+    }
+    // Typed values too, and the connection is still in step.
+    let err = conn.recv_timeout::<u32>(Duration::ZERO).unwrap_err();
+    assert_eq!(err.kind(), ConnectionErrorKind::Timeout);
+    drop(raw);
+    let err = conn
+        .recv_timeout::<u32>(Duration::from_secs(10))
+        .unwrap_err();
+    assert_eq!(err.kind(), ConnectionErrorKind::Eof, "{err}");
+}
+
+#[test]
+fn poll_sees_messages_already_received_into_the_buffer() {
+    let (a, b) = Pipe(true);
+    for i in 0..3u8 {
+        a.send(&i).unwrap();
+    }
+    // The first receive reads all three from the socket at once.
+    assert_eq!(b.recv::<u8>().unwrap(), 0);
+    assert!(b.poll_timeout(Duration::ZERO).unwrap());
+    assert!(b.poll(Some(Duration::ZERO)).unwrap());
+    assert_eq!(b.recv::<u8>().unwrap(), 1);
+    assert_eq!(b.recv::<u8>().unwrap(), 2);
+    assert!(!b.poll_deadline(Instant::now()).unwrap());
+}
+
+#[test]
+fn many_small_and_large_messages_interleaved_stay_in_order() {
+    for duplex in [true, false] {
+        let (reader, writer) = pipe(duplex).unwrap();
+        let sizes: Vec<usize> = (0..200)
+            .map(|i| match i % 5 {
+                0 => 0,
+                1 => 65_536 - 8, // exactly fills the receive buffer with its header
+                2 => 65_536 - 7, // one byte too many for it
+                3 => 300_000,
+                _ => i,
+            })
+            .collect();
+        let expected = sizes.clone();
+        let sender = thread::spawn(move || {
+            for (i, &len) in sizes.iter().enumerate() {
+                writer.send_bytes(&vec![i as u8; len]).unwrap();
+            }
+        });
+        for (i, &len) in expected.iter().enumerate() {
+            assert_eq!(
+                reader.recv_bytes().unwrap(),
+                vec![i as u8; len],
+                "message {i}"
+            );
+        }
+        sender.join().unwrap();
+        assert_eq!(
+            reader.recv_bytes().unwrap_err().kind(),
+            ConnectionErrorKind::Eof
+        );
+    }
+}
+
+/// Restores SIGPIPE's default action, then sends to a peer that is gone: with
+/// `MSG_NOSIGNAL` the send fails with Eof instead of killing the process.
+fn send_with_default_sigpipe(conn: Connection) -> String {
+    // SAFETY: setting a signal's disposition to its default is sound at any time; this
+    // child process runs only this task.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    match conn.send_bytes(b"anyone there?") {
+        Ok(()) => "sent".to_owned(),
+        Err(err) => format!("{:?}", err.kind()),
+    }
+}
+tripod::task!(send_with_default_sigpipe);
+
+#[test]
+fn a_send_to_a_gone_peer_does_not_raise_sigpipe() {
+    let (a, b) = Pipe(true);
+    drop(a);
+    let child = tripod::multiprocessing::Process::new(send_with_default_sigpipe, (b,))
+        .start()
+        .unwrap();
+    assert_eq!(child.join().unwrap(), "Eof");
+}

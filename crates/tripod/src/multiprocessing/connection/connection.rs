@@ -671,6 +671,24 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_takes_its_buffered_messages_along() {
+        let (a, b) = pipe(true).unwrap();
+        for i in 0..3u8 {
+            a.send(&i).unwrap();
+        }
+        // The first receive buffers the other two.
+        assert_eq!(b.recv::<u8>().unwrap(), 0);
+        let (bytes, fds) = wire::fds::collect(|| wire::encode(&b));
+        drop(b);
+        let b2: Connection = wire::fds::provide(fds, || wire::decode(&bytes.unwrap())).unwrap();
+        assert!(b2.poll(Some(Duration::ZERO)).unwrap());
+        assert_eq!(b2.recv::<u8>().unwrap(), 1);
+        assert_eq!(b2.recv::<u8>().unwrap(), 2);
+        a.send(&3u8).unwrap();
+        assert_eq!(b2.recv::<u8>().unwrap(), 3);
+    }
+
+    #[test]
     fn one_way_ends_keep_their_direction() {
         let (r, w) = pipe(false).unwrap();
         let (bytes, fds) = wire::fds::collect(|| wire::encode(&(r, w)));
