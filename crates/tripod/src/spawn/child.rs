@@ -32,6 +32,7 @@ fn run_spawned(fd: Option<i32>) -> ! {
     let socket = fd
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad descriptor number"))
         .and_then(sys::take_inherited_fd)
+        .and_then(sys::move_off_stdin)
         .and_then(|fd| {
             // Started processes of this child must not inherit it.
             sys::set_cloexec(&fd)?;
