@@ -292,18 +292,36 @@ fn unregistered_task_is_a_clear_error_in_the_parent() {
     assert!(message.contains("tripod::task!"), "{message}");
 }
 
-#[test]
-fn large_payloads_both_ways() {
+fn large_payloads_both_ways_with(method: StartMethod) {
     const SIZE: usize = 256 << 20;
     let started = Instant::now();
     let mut data = vec![1u8; SIZE];
     data[SIZE - 1] = 3;
-    let p = Process::new(big, (Bytes(data), SIZE)).start().unwrap();
+    let p = Process::new(big, (Bytes(data), SIZE))
+        .start_method(method)
+        .start()
+        .unwrap();
     let reply = p.join().unwrap();
     assert_eq!(reply.0.len(), SIZE);
     assert_eq!(reply.0[0], ((SIZE / 4096) % 251) as u8);
     assert_eq!(reply.0[SIZE - 1], SIZE.to_le_bytes()[0] ^ 0x5a);
     assert!(started.elapsed() < LONG, "took {:?}", started.elapsed());
+}
+
+#[test]
+fn large_payloads_both_ways() {
+    large_payloads_both_ways_with(StartMethod::Spawn);
+}
+
+#[test]
+fn large_payloads_both_ways_fork_server() {
+    large_payloads_both_ways_with(StartMethod::ForkServer);
+}
+
+#[test]
+fn large_payloads_both_ways_fork() {
+    // SAFETY: as in `all_methods`.
+    large_payloads_both_ways_with(unsafe { StartMethod::fork() });
 }
 
 #[test]
@@ -506,7 +524,12 @@ fn fork_server_death_scenario() {
     // `b` still holds a copy of the server's end of its control socket, so the server's
     // death does not show as the end of that stream.
     assert!(a.join_timeout(Duration::from_secs(5)), "join of a hung");
-    assert_eq!(a.exitcode(), Some(-9));
+    // Only the dead server could have reaped `a`: its status is unknown, not invented.
+    assert!(!a.is_alive());
+    assert_eq!(a.exitcode(), None);
+    let err = a.join().unwrap_err();
+    assert_eq!((err.kind(), err.exitcode()), (ProcessErrorKind::Died, None));
+    assert!(err.to_string().contains("unknown"), "{err}");
     // A new server is started for the next child.
     let c = Process::new(adder, (1, 2))
         .start_method(method)

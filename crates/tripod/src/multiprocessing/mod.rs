@@ -30,6 +30,25 @@
 //! nothing the program does before the task runs twice. A program cannot start itself
 //! recursively by accident.
 //!
+//! # How the child runs
+//!
+//! The task of a `Spawn` child (and the fork server's loop) runs inside that constructor,
+//! before `main`: Rust's runtime setup in `lang_start` has not happened. What differs:
+//!
+//! - no stack-overflow handler is installed, so a task that overflows its stack dies of
+//!   SIGSEGV (exit code -11) without the "has overflowed its stack" message;
+//! - the main thread has no name (`thread::current().name()` is `None`, not `"main"`);
+//! - tripod sets SIGPIPE to ignored itself, as `lang_start` would, so a write to a closed
+//!   pipe is an error, not death;
+//! - the child leaves with `std::process::exit` after flushing stdout (a `Fork` or
+//!   `ForkServer` child with `_exit`, since its `atexit` handlers belong to the process it
+//!   was forked from), so what a task wants done at exit it does before it returns.
+//!
+//! Everything else is as in `main`: the allocator, threads, panics (caught and returned
+//! to [`ProcessHandle::join`]), stdio, the environment. Running before `main` is what
+//! lets the child entry work unchanged in a binary, an example, `cargo test` and
+//! `cargo nextest`, with nothing of the program run twice.
+//!
 //! [`tripod::main`](crate::main) adds Python's exit behaviour on top: when its body
 //! returns it terminates daemon children still running and waits for the others, as
 //! Python's `multiprocessing` does at interpreter exit.
@@ -52,8 +71,8 @@
 //! Arguments and results of any size stream through a Unix socket without deadlock (the
 //! parent sends all arguments before it reads, the child reads all before it writes). A
 //! child that cannot decode its arguments, panics, or is killed ends [`ProcessHandle::join`]
-//! with a [`ProcessError`] saying so. Each child is reaped by a small thread of the parent,
-//! also when its handle is dropped, so no zombie remains.
+//! with a [`ProcessError`] saying so. Each child is reaped by the parent (on a cached
+//! monitor thread), also when its handle is dropped, so no zombie remains.
 #![forbid(unsafe_code)]
 
 pub mod connection;

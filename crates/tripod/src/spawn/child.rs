@@ -1,6 +1,6 @@
 //! The child side: from the control socket to the task's outcome and the exit status.
 
-use std::io::{self, Write};
+use std::io::{self, BufReader, Write};
 use std::os::unix::net::UnixStream;
 
 use rustix::process::Pid;
@@ -32,6 +32,7 @@ fn run_spawned(fd: Option<i32>) -> ! {
     let socket = fd
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "bad descriptor number"))
         .and_then(sys::take_inherited_fd)
+        .and_then(sys::move_off_stdin)
         .and_then(|fd| {
             // Started processes of this child must not inherit it.
             sys::set_cloexec(&fd)?;
@@ -76,7 +77,8 @@ fn run(socket: &UnixStream, check: ParentCheck) -> Outcome {
         Ok(fds) => fds,
         Err(e) => return Outcome::Failed(FailKind::Protocol, e.to_string()),
     };
-    let mut input = socket;
+    // Buffered: the header and small arguments arrive in one read.
+    let mut input = BufReader::new(socket);
     let header: Header =
         match wire::read_frame(&mut input, 1 << 20).and_then(|bytes| wire::decode(&bytes)) {
             Ok(header) => header,

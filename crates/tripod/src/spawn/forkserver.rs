@@ -114,7 +114,7 @@ impl ForkServer {
             // shows as the end of the stream only once they have all exited: watch the
             // server itself too, and stop when it is gone and has nothing left to say.
             if let Some(pidfd) = &pidfd {
-                let ready = sys::poll_many(&[socket.as_fd(), pidfd.as_fd()]);
+                let ready = sys::poll_many(&[socket.as_fd(), pidfd.as_fd()], None);
                 let more = |ready: Vec<bool>| {
                     ready[0]
                         || sys::poll_readable(socket.as_fd(), Some(Instant::now())).is_ok_and(|r| r)
@@ -159,8 +159,20 @@ impl ForkServer {
     pub(crate) fn fork_child(&self, socket: UnixStream, daemon: bool) -> io::Result<Pid> {
         let requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
         let (control, started) = &*requests;
-        sys::send_with_fds(control, &[OwnedFd::from(socket)])?;
-        NoSigPipe(control).write_all(&[u8::from(daemon)])?;
+        // One message: the descriptor count, the daemon flag, the socket attached.
+        let mut message = [0u8; 5];
+        message[..4].copy_from_slice(&1u32.to_le_bytes());
+        message[4] = u8::from(daemon);
+        let sent = sys::send_vectored_with_fds(
+            control,
+            &[OwnedFd::from(socket)],
+            &[io::IoSlice::new(&message)],
+            true,
+        )?;
+        if sent != message.len() {
+            // Five bytes fit in any socket buffer that the server keeps emptying.
+            return Err(io::Error::other("short request to the fork server"));
+        }
         started
             .recv()
             .unwrap_or_else(|_| Err(io::Error::other("the fork server exited")))
@@ -202,9 +214,14 @@ pub(crate) fn run_server(fd: Option<i32>) -> ! {
 
 struct Child {
     pid: Pid,
-    pidfd: OwnedFd,
+    /// `None` if `pidfd_open` failed: the child is then checked with `waitpid` from time
+    /// to time instead.
+    pidfd: Option<OwnedFd>,
     daemon: bool,
 }
+
+/// How often children without a pidfd are checked.
+const UNWATCHED_CHECK: std::time::Duration = std::time::Duration::from_millis(20);
 
 fn serve(control: UnixStream) -> ! {
     let mut children: Vec<Child> = Vec::new();
@@ -218,50 +235,94 @@ fn serve(control: UnixStream) -> ! {
         }
     };
     loop {
+        let watched: Vec<usize> = (0..children.len())
+            .filter(|&i| children[i].pidfd.is_some())
+            .collect();
+        let unwatched = watched.len() < children.len();
         let ready = {
             let mut fds = vec![control.as_fd()];
-            fds.extend(children.iter().map(|c| c.pidfd.as_fd()));
-            match sys::poll_many(&fds) {
+            fds.extend(
+                children
+                    .iter()
+                    .filter_map(|c| c.pidfd.as_ref().map(|p| p.as_fd())),
+            );
+            match sys::poll_many(&fds, unwatched.then_some(UNWATCHED_CHECK)) {
                 Ok(ready) => ready,
                 Err(_) => std::process::exit(1),
             }
         };
         // Exited children first, so their pids are reported before any reuse.
-        for (i, _) in ready.iter().enumerate().skip(1).filter(|(_, r)| **r).rev() {
-            let child = children.swap_remove(i - 1);
-            let code = sys::reap_blocking(child.pid).unwrap_or(-libc::SIGKILL);
+        let mut exited: Vec<usize> = ready
+            .iter()
+            .skip(1)
+            .zip(&watched)
+            .filter(|(r, _)| **r)
+            .map(|(_, &i)| i)
+            .collect();
+        let mut codes = Vec::new();
+        for (i, child) in children.iter().enumerate() {
+            if child.pidfd.is_none()
+                && let Ok(Some(code)) = sys::try_reap(child.pid)
+            {
+                exited.push(i);
+                codes.push((i, code));
+            }
+        }
+        exited.sort_unstable();
+        for &i in exited.iter().rev() {
+            let child = children.swap_remove(i);
+            let code = match codes.iter().find(|(j, _)| *j == i) {
+                Some(&(_, code)) => code,
+                None => sys::reap_blocking(child.pid).unwrap_or(-libc::SIGKILL),
+            };
             report(EXITED, child.pid.as_raw_nonzero().get(), code);
         }
         if !ready[0] {
             continue;
         }
-        let request = sys::recv_with_fds(&control).and_then(|fds| {
-            let mut daemon = [0u8];
-            (&control).read_exact(&mut daemon)?;
+        let request = (|| {
+            let mut message = [0u8; 5];
+            let fds = sys::recv_exact_with_fds(&control, &mut message)?;
+            let count = u32::from_le_bytes(message[..4].try_into().expect("4 bytes"));
             let socket = fds
                 .into_iter()
                 .next()
+                .filter(|_| count == 1)
                 .ok_or_else(|| io::Error::other("no socket in the request"))?;
-            Ok((UnixStream::from(socket), daemon[0] != 0))
-        });
+            Ok::<_, io::Error>((UnixStream::from(socket), message[4] != 0))
+        })();
         let (socket, daemon) = match request {
             Ok(request) => request,
             // The parent is gone: its daemon children go with it (Python terminates them
             // at exit; here the parent may have been killed).
             Err(_) => {
                 for child in children.iter().filter(|c| c.daemon) {
-                    let _ = sys::kill(child.pid, Some(child.pidfd.as_fd()), libc::SIGKILL);
+                    let pidfd = child.pidfd.as_ref().map(|p| p.as_fd());
+                    let _ = sys::kill(child.pid, pidfd, libc::SIGKILL);
                 }
                 std::process::exit(0)
             }
         };
         let forked = sys::fork_child(ForkPermit::single_threaded(), || {
+            // The child needs none of the server's descriptors: not its control socket
+            // (which would keep the server's parent from seeing it gone), not its
+            // siblings' pidfds.
+            let mut inherited = vec![control.as_fd()];
+            inherited.extend(
+                children
+                    .iter()
+                    .filter_map(|c| c.pidfd.as_ref().map(|p| p.as_fd())),
+            );
+            sys::close_inherited(&inherited);
             child::serve(&socket, ParentCheck::ViaServer)
         });
         drop(socket);
-        match forked.and_then(|pid| Ok((pid, sys::pidfd_open(pid)?))) {
-            Ok((pid, pidfd)) => {
+        match forked {
+            Ok(pid) => {
                 report(STARTED, pid.as_raw_nonzero().get(), 0);
+                // Without a pidfd (too many open files, say), the child is still tracked,
+                // by pid, and reaped when `waitpid` sees it exit.
+                let pidfd = sys::pidfd_open(pid).ok();
                 children.push(Child { pid, pidfd, daemon });
             }
             Err(e) => report(FAILED, 0, e.raw_os_error().unwrap_or(libc::EIO)),

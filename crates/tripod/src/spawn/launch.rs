@@ -1,7 +1,7 @@
 //! Starting a child with each start method, up to a connected control socket.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -45,12 +45,13 @@ pub(crate) fn launch(method: StartMethod, daemon: bool) -> io::Result<Launched> 
         StartMethod::Spawn => {
             let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
             let mut command = Command::new(exe);
+            // The child's end goes in as its stdin (the child entry moves it away and puts
+            // /dev/null there): no `pre_exec`, so std can start the child with
+            // `posix_spawn` (a vfork) instead of copying this process with `fork`.
             command
-                .env(CHILD_FD_ENV, child_end.as_raw_fd().to_string())
-                .stdin(Stdio::null());
-            sys::inherit_fd_on_exec(&mut command, child_end.as_raw_fd());
+                .env(CHILD_FD_ENV, "0")
+                .stdin(Stdio::from(OwnedFd::from(child_end)));
             let started = command.spawn()?;
-            drop(child_end);
             let pid = Pid::from_raw(started.id() as i32).expect("a child's pid is positive");
             Ok(Launched {
                 pid,

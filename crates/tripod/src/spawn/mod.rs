@@ -17,6 +17,7 @@ mod protocol;
 mod registry;
 mod start_method;
 mod target;
+mod workers;
 
 pub(crate) use child::entry_before_main;
 pub(crate) use identity::current as current_identity;

@@ -1,37 +1,43 @@
-//! The parent side of one child: a thread that holds the conversation and reaps the child.
+//! The parent side of one child: the job that holds the conversation and reaps the child.
 //!
-//! Each started child gets a small thread that writes the descriptors, header and
-//! arguments, reads the outcome (so that a child with a large result never blocks on a
-//! full socket, whether or not anyone joins it), then waits for the child's exit and
-//! reaps it. A child is therefore never left a zombie, also when its handle is dropped.
+//! `start` writes what the control socket takes at once (for small arguments, everything:
+//! the child starts without waiting for another thread); a monitor job, on one of the
+//! cached threads of [`workers`](super::workers), writes the rest, reads the outcome (so
+//! that a child with a large result never blocks on a full socket, whether or not anyone
+//! joins it), then waits for the child's exit and reaps it. A child is therefore never
+//! left a zombie, also when its handle is dropped.
 
-use std::io::{self, Read, Write};
+use std::io::{self, BufReader, IoSlice, Read};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
-use rustix::io::Errno;
-use rustix::net::SendFlags;
 use rustix::process::Pid;
 
 use super::launch::{Launched, Reaper};
-use super::protocol::{self, NoSigPipe, RawOutcome};
+use super::protocol::{self, RawOutcome};
+use super::workers;
 use crate::sys::{self, ExitCode};
-use crate::wire::{self, WireError, WireErrorKind};
+use crate::wire::{WireError, WireErrorKind};
 
 /// What the parent knows about one child.
 pub(crate) struct Monitor {
     pid: Pid,
     pidfd: Option<OwnedFd>,
     daemon: bool,
+    reaper: Reaper,
     state: Mutex<State>,
     done: Condvar,
 }
 
 struct State {
     outcome: Option<Result<RawOutcome, WireError>>,
+    /// The exit status once known; `None` after the end when it cannot be known (a fork
+    /// server's child whose server exited before reporting it).
     exitcode: Option<ExitCode>,
+    /// The child has exited and, if it is this process's, has been reaped.
+    ended: bool,
 }
 
 /// Everything the parent sends.
@@ -42,10 +48,63 @@ pub(crate) struct Request {
     pub daemon: bool,
 }
 
+/// The request as bytes on their way: the descriptor count, the header frame and the
+/// arguments' length in `head`, then the arguments (not copied); the descriptors go with
+/// the first byte.
+struct Outgoing {
+    fds: Vec<OwnedFd>,
+    head: Vec<u8>,
+    args: Vec<u8>,
+    sent: usize,
+}
+
+impl Outgoing {
+    fn new(request: Request) -> Outgoing {
+        let Request {
+            fds, header, args, ..
+        } = request;
+        let mut head = Vec::with_capacity(4 + 8 + header.len() + 8);
+        head.extend_from_slice(&(fds.len() as u32).to_le_bytes());
+        head.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        head.extend_from_slice(&header);
+        head.extend_from_slice(&(args.len() as u64).to_le_bytes());
+        Outgoing {
+            fds,
+            head,
+            args,
+            sent: 0,
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.sent == self.head.len() + self.args.len()
+    }
+
+    /// One `sendmsg` of what is left (with the descriptors if nothing went yet).
+    fn send_some(&mut self, socket: &UnixStream, wait: bool) -> io::Result<()> {
+        let (head, args) = if self.sent < self.head.len() {
+            (&self.head[self.sent..], &self.args[..])
+        } else {
+            (&[][..], &self.args[self.sent - self.head.len()..])
+        };
+        let bufs = [IoSlice::new(head), IoSlice::new(args)];
+        let fds = if self.sent == 0 { &self.fds[..] } else { &[] };
+        let n = sys::send_vectored_with_fds(socket, fds, &bufs, wait)?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        self.sent += n;
+        // The descriptors have gone with the first byte: close this process's copies.
+        self.fds.clear();
+        Ok(())
+    }
+}
+
 static LIVE: Mutex<Vec<Weak<Monitor>>> = Mutex::new(Vec::new());
 
 impl Monitor {
-    /// Starts the monitor thread of a launched child.
+    /// Writes what the socket takes now and hands the rest of the child's life to a
+    /// monitor job.
     pub(crate) fn start(launched: Launched, request: Request) -> io::Result<Arc<Monitor>> {
         let Launched {
             pid,
@@ -57,74 +116,85 @@ impl Monitor {
             pid,
             pidfd,
             daemon: request.daemon,
+            reaper,
             state: Mutex::new(State {
                 outcome: None,
                 exitcode: None,
+                ended: false,
             }),
             done: Condvar::new(),
         });
+        let mut outgoing = Outgoing::new(request);
+        // Without waiting; whatever goes wrong here shows again when the job carries on.
+        let _ = outgoing.send_some(&socket, false);
         let inside = Arc::clone(&monitor);
-        let spawned = std::thread::Builder::new()
-            .name(format!("tripod-process-{pid}"))
-            .spawn(move || {
-                let mut stream = ChildSocket {
-                    socket: &socket,
-                    pidfd: inside.pidfd.as_ref().map(|fd| fd.as_fd()),
-                };
-                let written = send(&mut stream, &request);
-                drop(request);
-                let outcome = protocol::read_outcome(&mut stream);
-                if let Err(e) = &outcome
-                    && !matches!(
-                        e.kind(),
-                        WireErrorKind::Eof | WireErrorKind::Truncated | WireErrorKind::Io
-                    )
-                {
-                    // The child broke the protocol; it must not outlive that.
-                    let _ = inside.signal(libc::SIGKILL);
-                }
-                // A failed write means the child stopped reading: its outcome, or how it
-                // died, says why; the write error itself says nothing more.
-                let _ = written;
-                drop(socket);
-                let mut state = match &reaper {
-                    // Wait for the exit without reaping, then reap under the lock, so that
-                    // `signal` (which holds it) never signals a reaped pid, which another
-                    // process may have by then.
-                    Reaper::Own => {
-                        let exited = sys::wait_exited(pid);
-                        let mut state = inside.lock();
-                        state.exitcode = Some(
-                            exited
-                                .and_then(|()| sys::reap_blocking(pid))
-                                .unwrap_or(-libc::SIGKILL),
-                        );
-                        state
-                    }
-                    // The server reaps its children; `signal` goes through the pidfd.
-                    Reaper::Server(server) => {
-                        let code = server.wait_exit(pid).unwrap_or(-libc::SIGKILL);
-                        let mut state = inside.lock();
-                        state.exitcode = Some(code);
-                        state
-                    }
-                };
-                state.outcome = Some(outcome);
-                drop(state);
-                inside.done.notify_all();
-            });
-        if let Err(e) = spawned {
+        if let Err(e) = workers::run(Box::new(move || inside.run(socket, outgoing))) {
+            // No monitor: kill the child and reap it here.
             let _ = monitor.signal(libc::SIGKILL);
-            // Without the monitor, reap here (the child dies of the SIGKILL).
-            if let Some(pidfd) = &monitor.pidfd {
-                let _ = sys::poll_readable(pidfd.as_fd(), None);
-            }
+            monitor.finish(Err(WireError::io(e.kind().into())));
             return Err(e);
         }
         let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
         live.retain(|w| w.strong_count() > 0);
         live.push(Arc::downgrade(&monitor));
         Ok(monitor)
+    }
+
+    /// The monitor job: the rest of the arguments, the outcome, the exit.
+    fn run(&self, socket: UnixStream, mut outgoing: Outgoing) {
+        let stream = ChildSocket {
+            socket: &socket,
+            pidfd: self.pidfd.as_ref().map(|fd| fd.as_fd()),
+        };
+        // A failed write means the child stopped reading: its outcome, or how it died,
+        // says why; the write error itself says nothing more.
+        let _ = stream.send_all(&mut outgoing);
+        drop(outgoing);
+        let outcome = protocol::read_outcome(&mut BufReader::new(stream));
+        if let Err(e) = &outcome
+            && !matches!(
+                e.kind(),
+                WireErrorKind::Eof | WireErrorKind::Truncated | WireErrorKind::Io
+            )
+        {
+            // The child broke the protocol; it must not outlive that.
+            let _ = self.signal(libc::SIGKILL);
+        }
+        drop(socket);
+        self.finish(outcome);
+    }
+
+    /// Waits for the child's exit, reaps it (or gets its status from the fork server),
+    /// and records the end.
+    fn finish(&self, outcome: Result<RawOutcome, WireError>) {
+        let mut state = match &self.reaper {
+            // Wait for the exit without reaping, then reap under the lock, so that
+            // `signal` (which holds it) never signals a reaped pid, which another process
+            // may have by then.
+            Reaper::Own => {
+                let exited = sys::wait_exited(self.pid);
+                let mut state = self.lock();
+                state.exitcode = exited.and_then(|()| sys::reap_blocking(self.pid)).ok();
+                state
+            }
+            // The server reaps its children; `signal` goes through the pidfd.
+            Reaper::Server(server) => {
+                let code = server.wait_exit(self.pid).ok();
+                if code.is_none()
+                    && let Some(pidfd) = &self.pidfd
+                {
+                    // The server is gone: the status is lost, but the end is not.
+                    let _ = sys::poll_readable(pidfd.as_fd(), None);
+                }
+                let mut state = self.lock();
+                state.exitcode = code;
+                state
+            }
+        };
+        state.outcome = Some(outcome);
+        state.ended = true;
+        drop(state);
+        self.done.notify_all();
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -135,10 +205,11 @@ impl Monitor {
         self.pid.as_raw_nonzero().get() as u32
     }
 
-    /// Waits until the child has been reaped or `deadline` passed; true if it has.
+    /// Waits until the child has ended (exited and reaped) or `deadline` passed; true if
+    /// it has.
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> bool {
         let mut state = self.lock();
-        while state.exitcode.is_none() {
+        while !state.ended {
             match deadline {
                 None => state = self.done.wait(state).unwrap_or_else(|e| e.into_inner()),
                 Some(d) => {
@@ -158,10 +229,14 @@ impl Monitor {
     }
 
     /// The exit status: known once reaped, or peeked through the pidfd once the child
-    /// has exited (without reaping it, which is the monitor's job).
+    /// has exited (without reaping it, which is the monitor's job). `None` while the
+    /// child runs, and when its status cannot be known (see [`Monitor::has_ended`]).
     pub(crate) fn exitcode(&self) -> Option<ExitCode> {
-        if let Some(code) = self.lock().exitcode {
-            return Some(code);
+        {
+            let state = self.lock();
+            if state.ended {
+                return state.exitcode;
+            }
         }
         let pidfd = self.pidfd.as_ref()?;
         if let Ok(Some(code)) = sys::peek_exit(pidfd.as_fd()) {
@@ -178,14 +253,25 @@ impl Monitor {
         }
     }
 
+    /// Whether the child has exited.
+    pub(crate) fn has_ended(&self) -> bool {
+        if self.lock().ended {
+            return true;
+        }
+        match &self.pidfd {
+            Some(pidfd) => sys::poll_readable(pidfd.as_fd(), Some(Instant::now())).unwrap_or(false),
+            None => false,
+        }
+    }
+
     pub(crate) fn is_alive(&self) -> bool {
-        self.exitcode().is_none()
+        !self.has_ended()
     }
 
     /// Sends `sig` to the child unless it has already been reaped.
     pub(crate) fn signal(&self, sig: i32) -> io::Result<()> {
         let state = self.lock();
-        if state.exitcode.is_some() {
+        if state.ended {
             return Ok(());
         }
         // Holding the lock: the monitor reaps a child of this process only under it, so the
@@ -197,21 +283,12 @@ impl Monitor {
         }
     }
 
-    /// Takes the outcome after [`wait`](Monitor::wait) returned true.
-    pub(crate) fn take_outcome(&self) -> (Option<Result<RawOutcome, WireError>>, ExitCode) {
+    /// Takes the outcome after [`wait`](Monitor::wait) returned true, with the exit status
+    /// if it is known.
+    pub(crate) fn take_outcome(&self) -> (Option<Result<RawOutcome, WireError>>, Option<ExitCode>) {
         let mut state = self.lock();
-        (
-            state.outcome.take(),
-            state.exitcode.unwrap_or(-libc::SIGKILL),
-        )
+        (state.outcome.take(), state.exitcode)
     }
-}
-
-fn send(out: &mut ChildSocket<'_>, request: &Request) -> io::Result<()> {
-    sys::send_with_fds(out.socket, &request.fds)?;
-    wire::write_frame(out, &request.header).map_err(io::Error::other)?;
-    wire::write_frame(out, &request.args).map_err(io::Error::other)?;
-    out.flush()
 }
 
 /// The control socket as the monitor uses it: reads and writes end when the child has
@@ -222,6 +299,32 @@ fn send(out: &mut ChildSocket<'_>, request: &Request) -> io::Result<()> {
 struct ChildSocket<'a> {
     socket: &'a UnixStream,
     pidfd: Option<BorrowedFd<'a>>,
+}
+
+impl ChildSocket<'_> {
+    /// Sends everything left in `outgoing`, or fails when the child exits first.
+    fn send_all(&self, outgoing: &mut Outgoing) -> io::Result<()> {
+        while !outgoing.is_done() {
+            if let Some(pidfd) = self.pidfd {
+                let (ready, exited) = sys::poll_or_exit(self.socket.as_fd(), true, pidfd)?;
+                if !ready && exited {
+                    return Err(io::Error::new(
+                        io::ErrorKind::BrokenPipe,
+                        "the child exited without reading everything",
+                    ));
+                }
+            }
+            match outgoing.send_some(self.socket, self.pidfd.is_none()) {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) => {}
+                other => other?,
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Read for ChildSocket<'_> {
@@ -235,32 +338,6 @@ impl Read for ChildSocket<'_> {
             }
         }
         (&mut &*self.socket).read(buf)
-    }
-}
-
-impl Write for ChildSocket<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let Some(pidfd) = self.pidfd else {
-            return NoSigPipe(self.socket).write(buf);
-        };
-        loop {
-            let (ready, exited) = sys::poll_or_exit(self.socket.as_fd(), true, pidfd)?;
-            if !ready && exited {
-                return Err(io::Error::new(
-                    io::ErrorKind::BrokenPipe,
-                    "the child exited without reading everything",
-                ));
-            }
-            let flags = SendFlags::NOSIGNAL | SendFlags::DONTWAIT;
-            match rustix::net::send(self.socket, buf, flags) {
-                Err(Errno::AGAIN | Errno::INTR) => {}
-                other => return other.map_err(io::Error::from),
-            }
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 

@@ -121,8 +121,15 @@ pub(crate) fn write_outcome(out: &mut impl Write, outcome: &Outcome) -> io::Resu
     let len = (head.len() + body.len()) as u64;
     let mut first = len.to_le_bytes().to_vec();
     first.extend_from_slice(&head);
-    out.write_all(&first)?;
-    out.write_all(body)?;
+    // A small outcome goes in one write (one wake-up of the reader); a large one is not
+    // copied.
+    if body.len() <= 16 << 10 {
+        first.extend_from_slice(body);
+        out.write_all(&first)?;
+    } else {
+        out.write_all(&first)?;
+        out.write_all(body)?;
+    }
     out.flush()
 }
 

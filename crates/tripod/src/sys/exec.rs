@@ -60,3 +60,24 @@ pub(crate) fn exit_now(code: i32) -> ! {
     // SAFETY: `_exit` is async-signal-safe and has no preconditions.
     unsafe { libc::_exit(code) }
 }
+
+/// If `fd` is this process's stdin (how `Spawn` hands a child its control socket), moves
+/// it to another descriptor number and puts `/dev/null` on stdin, as the parent asked
+/// for the child before this way of passing the socket.
+pub(crate) fn move_off_stdin(fd: OwnedFd) -> io::Result<OwnedFd> {
+    use std::os::fd::AsRawFd;
+    if fd.as_raw_fd() != 0 {
+        return Ok(fd);
+    }
+    let moved = rustix::io::fcntl_dupfd_cloexec(&fd, 3)?;
+    let null = std::fs::File::open("/dev/null")?;
+    // SAFETY: descriptor 0 is owned by `fd`, which is forgotten right after, so replacing
+    // what it names invalidates no other owner; `null` is open.
+    if unsafe { libc::dup2(null.as_raw_fd(), 0) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    // `fd` was number 0, which now names /dev/null (stdin): forget it rather than close
+    // it.
+    std::mem::forget(fd);
+    Ok(moved)
+}

@@ -65,3 +65,21 @@ pub(crate) fn fork_child(_permit: ForkPermit, child: impl FnOnce() -> i32) -> io
         pid => Ok(Pid::from_raw(pid).expect("fork returned a positive pid")),
     }
 }
+
+/// Closes descriptors that a forked child inherited from the process that forked it and
+/// must not keep (the fork server's control socket, its other children's pidfds).
+///
+/// Only for a child of [`fork_child`], inside its closure: the owners of these
+/// descriptors live in the frames above, which the child never returns to (it ends with
+/// `_exit`), so nothing closes or uses them again.
+pub(crate) fn close_inherited(fds: &[std::os::fd::BorrowedFd<'_>]) {
+    use std::os::fd::AsRawFd;
+    for fd in fds {
+        // SAFETY: see above: in this forked child, the `OwnedFd`s behind `fds` are never
+        // dropped (the process ends with `_exit`) nor used after this call, so closing
+        // their descriptors cannot lead to a double close or a use of a reused number.
+        unsafe {
+            libc::close(fd.as_raw_fd());
+        }
+    }
+}

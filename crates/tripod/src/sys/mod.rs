@@ -13,11 +13,13 @@ mod fork;
 mod pid;
 
 pub(crate) use entry::{child_entry_anchor, remove_env};
-pub(crate) use exec::{exit_now, ignore_sigpipe, inherit_fd_on_exec, take_inherited_fd};
-pub(crate) use fd_passing::{recv_with_fds, send_with_fds};
+pub(crate) use exec::{
+    exit_now, ignore_sigpipe, inherit_fd_on_exec, move_off_stdin, take_inherited_fd,
+};
+pub(crate) use fd_passing::{recv_exact_with_fds, recv_with_fds, send_vectored_with_fds};
 pub use fork::ForkPermit;
-pub(crate) use fork::fork_child;
+pub(crate) use fork::{close_inherited, fork_child};
 pub(crate) use pid::{
     ExitCode, kill, peek_exit, pidfd_open, poll_many, poll_or_exit, poll_readable, reap_blocking,
-    set_cloexec, wait_exited,
+    set_cloexec, try_reap, wait_exited,
 };

@@ -77,6 +77,20 @@ pub(crate) fn reap_blocking(pid: Pid) -> io::Result<ExitCode> {
     }
 }
 
+/// Reaps child `pid` if it has exited: its exit status, or `None` while it runs.
+pub(crate) fn try_reap(pid: Pid) -> io::Result<Option<ExitCode>> {
+    loop {
+        match rustix::process::waitpid(Some(pid), WaitOptions::NOHANG) {
+            Ok(Some((_, status))) if status.exited() || status.signaled() => {
+                return Ok(Some(code_of_wait(status)));
+            }
+            Ok(_) => return Ok(None),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// Waits for child `pid` to exit, without reaping it: its pid stays reserved until
 /// [`reap_blocking`] is called.
 pub(crate) fn wait_exited(pid: Pid) -> io::Result<()> {
@@ -121,15 +135,22 @@ pub(crate) fn set_cloexec(fd: impl AsFd) -> io::Result<()> {
     Ok(())
 }
 
-/// Waits without limit until at least one of `fds` is readable (or hung up); returns
-/// which are.
-pub(crate) fn poll_many(fds: &[BorrowedFd<'_>]) -> io::Result<Vec<bool>> {
+/// Waits until at least one of `fds` is readable (or hung up), or `timeout` passed
+/// (`None`: without limit); returns which are.
+pub(crate) fn poll_many(
+    fds: &[BorrowedFd<'_>],
+    timeout: Option<std::time::Duration>,
+) -> io::Result<Vec<bool>> {
     let mut polled: Vec<PollFd<'_>> = fds
         .iter()
         .map(|fd| PollFd::new(fd, PollFlags::IN))
         .collect();
+    let timeout = timeout.map(|t| Timespec {
+        tv_sec: t.as_secs().min(i64::MAX as u64) as i64,
+        tv_nsec: t.subsec_nanos().into(),
+    });
     loop {
-        match poll(&mut polled, None) {
+        match poll(&mut polled, timeout.as_ref()) {
             Ok(_) => break,
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),

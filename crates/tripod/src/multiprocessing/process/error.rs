@@ -32,7 +32,8 @@ pub enum ProcessErrorKind {
     Panicked,
     /// The child ended without reporting a result: killed by a signal, or it exited
     /// (for example with `std::process::exit`) before its task returned.
-    /// [`ProcessError::exitcode`] says how.
+    /// [`ProcessError::exitcode`] says how; it is `None` when the exit status cannot be
+    /// known (a `ForkServer` child whose server was killed before reporting it).
     Died,
     /// Parent and child disagreed on the conversation between them.
     Protocol,
@@ -80,16 +81,29 @@ impl ProcessError {
         self
     }
 
-    pub(crate) fn panicked(panic: PanicError, exitcode: i32) -> Self {
+    pub(crate) fn with_exitcode_opt(mut self, code: Option<i32>) -> Self {
+        self.exitcode = code;
+        self
+    }
+
+    pub(crate) fn panicked(panic: PanicError, exitcode: Option<i32>) -> Self {
         let mut err = ProcessError::new(
             ProcessErrorKind::Panicked,
             format!("the child process panicked: {}", panic.message()),
         );
         err.panic = Some(panic);
-        err.with_exitcode(exitcode)
+        err.with_exitcode_opt(exitcode)
     }
 
-    pub(crate) fn died(exitcode: i32) -> Self {
+    /// The child ended without a result; `None`: its exit status is unknown.
+    pub(crate) fn died(exitcode: Option<i32>) -> Self {
+        let Some(exitcode) = exitcode else {
+            return ProcessError::new(
+                ProcessErrorKind::Died,
+                "the child process ended without returning a result; its exit status is \
+                 unknown (the fork server that started it exited before reporting it)",
+            );
+        };
         let message = if exitcode < 0 {
             format!(
                 "the child process was killed by signal {} ({}) before it returned a result",

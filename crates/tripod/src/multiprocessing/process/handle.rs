@@ -117,7 +117,9 @@ impl<R> ProcessHandle<R> {
 
     /// The child's exit status, `None` while it runs: its exit code (0 when the task
     /// returned, 1 when it panicked or could not run), or minus the number of the signal
-    /// that killed it (Python's `exitcode`).
+    /// that killed it (Python's `exitcode`). Also `None` for a `ForkServer` child that
+    /// has ended after its fork server was killed, whose status nobody can know any
+    /// more ([`is_alive`](ProcessHandle::is_alive) is false then).
     ///
     /// ```
     /// use tripod::multiprocessing::Process;
@@ -285,7 +287,7 @@ impl<R: DeserializeOwned> ProcessHandle<R> {
                     ProcessErrorKind::Protocol,
                     format!("cannot read the child's result: {e}"),
                 )
-                .with_exitcode(code)
+                .with_exitcode_opt(code)
                 .with_source(e));
             }
             _ => return Err(ProcessError::died(code)),
@@ -295,7 +297,7 @@ impl<R: DeserializeOwned> ProcessHandle<R> {
                 ProcessErrorKind::Protocol,
                 format!("cannot read the child's result: {e}"),
             )
-            .with_exitcode(code)
+            .with_exitcode_opt(code)
         })?;
         match parsed {
             ParsedOutcome::Ok(bytes) => wire::decode(bytes).map_err(|e| {
@@ -303,7 +305,7 @@ impl<R: DeserializeOwned> ProcessHandle<R> {
                     ProcessErrorKind::Decode,
                     format!("cannot decode the child's result: {e}"),
                 )
-                .with_exitcode(code)
+                .with_exitcode_opt(code)
                 .with_source(e)
             }),
             ParsedOutcome::Panicked(message) => {
@@ -325,7 +327,7 @@ impl<R: DeserializeOwned> ProcessHandle<R> {
                         format!("the child refused the conversation: {message}"),
                     ),
                 };
-                Err(ProcessError::new(kind, message).with_exitcode(code))
+                Err(ProcessError::new(kind, message).with_exitcode_opt(code))
             }
         }
     }
