@@ -179,10 +179,20 @@ fn not_registered(x: u8) -> u8 {
     x
 }
 
+/// The tests of this file run one at a time. `StartMethod::Fork` copies the parent with
+/// whatever locks its other threads hold at that moment (see `StartMethod::fork`): with
+/// libtest running tests on parallel threads, a test thread panicking or printing while
+/// another forks could leave the child waiting forever on a lock. Serialising the tests
+/// leaves only threads that hold no std lock when a child is forked.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn all_methods() -> Vec<StartMethod> {
-    // SAFETY: the children of these tests start from test threads; a test thread holding
-    // the allocator lock at fork time would deadlock the child: accepted for tests on
-    // glibc, whose malloc has fork handlers (the documented hazard is for other locks).
+    // SAFETY: the tests run one at a time (`serial`), so when a child is forked the other
+    // threads (libtest's, idle test threads, tripod's monitors) hold no std lock the child
+    // could need; glibc's malloc has fork handlers for the allocator's locks.
     vec![StartMethod::Spawn, StartMethod::ForkServer, unsafe {
         StartMethod::fork()
     }]
@@ -190,6 +200,7 @@ fn all_methods() -> Vec<StartMethod> {
 
 #[test]
 fn returns_the_value() {
+    let _serial = serial();
     for method in all_methods() {
         let p = Process::new(adder, (2, 2))
             .start_method(method)
@@ -202,6 +213,7 @@ fn returns_the_value() {
 
 #[test]
 fn arguments_of_several_types_and_arities() {
+    let _serial = serial();
     let p = Process::new(no_args, ()).start().unwrap();
     assert_eq!(p.join().unwrap(), "nothing in");
     let args = (
@@ -226,6 +238,7 @@ fn arguments_of_several_types_and_arities() {
 
 #[test]
 fn sigkill_gives_minus_nine_and_join_returns() {
+    let _serial = serial();
     for method in all_methods() {
         let p = Process::new(sleeper, ())
             .start_method(method)
@@ -245,6 +258,7 @@ fn sigkill_gives_minus_nine_and_join_returns() {
 
 #[test]
 fn terminate_gives_minus_fifteen() {
+    let _serial = serial();
     let p = Process::new(sleeper, ()).start().unwrap();
     p.terminate().unwrap();
     let err = p.join().unwrap_err();
@@ -254,6 +268,7 @@ fn terminate_gives_minus_fifteen() {
 
 #[test]
 fn a_panic_reaches_join() {
+    let _serial = serial();
     for method in all_methods() {
         let p = Process::new(panicker, ("the child gave up".to_owned(),))
             .start_method(method)
@@ -268,6 +283,7 @@ fn a_panic_reaches_join() {
 
 #[test]
 fn undecodable_argument_is_a_typed_error_and_the_child_exits() {
+    let _serial = serial();
     let p = Process::new(takes_undecodable, (Undecodable,))
         .start()
         .unwrap();
@@ -285,6 +301,7 @@ fn undecodable_argument_is_a_typed_error_and_the_child_exits() {
 
 #[test]
 fn unregistered_task_is_a_clear_error_in_the_parent() {
+    let _serial = serial();
     let err = Process::new(not_registered, (1,)).start().unwrap_err();
     assert_eq!(err.kind(), ProcessErrorKind::NotRegistered);
     let message = err.to_string();
@@ -310,22 +327,26 @@ fn large_payloads_both_ways_with(method: StartMethod) {
 
 #[test]
 fn large_payloads_both_ways() {
+    let _serial = serial();
     large_payloads_both_ways_with(StartMethod::Spawn);
 }
 
 #[test]
 fn large_payloads_both_ways_fork_server() {
+    let _serial = serial();
     large_payloads_both_ways_with(StartMethod::ForkServer);
 }
 
 #[test]
 fn large_payloads_both_ways_fork() {
+    let _serial = serial();
     // SAFETY: as in `all_methods`.
     large_payloads_both_ways_with(unsafe { StartMethod::fork() });
 }
 
 #[test]
 fn join_timeout_on_a_sleeping_child() {
+    let _serial = serial();
     let p = Process::new(sleeper, ()).start().unwrap();
     assert!(!p.join_timeout(Duration::from_millis(50)));
     assert!(p.is_alive());
@@ -337,6 +358,7 @@ fn join_timeout_on_a_sleeping_child() {
 
 #[test]
 fn name_pid_and_parent_inside_the_child() {
+    let _serial = serial();
     for method in all_methods() {
         let p = Process::new(who_am_i, ())
             .name("inspector")
@@ -360,6 +382,7 @@ fn name_pid_and_parent_inside_the_child() {
 
 #[test]
 fn default_names_count_up() {
+    let _serial = serial();
     let a = Process::new(no_args, ()).start().unwrap();
     let b = Process::new(no_args, ()).start().unwrap();
     let number = |name: &str| {
@@ -394,6 +417,7 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn daemon_children_die_when_their_parent_is_killed() {
+    let _serial = serial();
     for method in [StartMethod::Spawn, StartMethod::ForkServer] {
         let report = std::env::temp_dir().join(format!(
             "tripod-daemon-{}-{}",
@@ -424,6 +448,7 @@ fn daemon_children_die_when_their_parent_is_killed() {
 
 #[test]
 fn no_zombie_after_dropping_a_handle() {
+    let _serial = serial();
     for method in all_methods() {
         let p = Process::new(adder, (1, 1))
             .start_method(method)
@@ -439,6 +464,7 @@ fn no_zombie_after_dropping_a_handle() {
 
 #[test]
 fn close_refuses_a_running_child() {
+    let _serial = serial();
     let p = Process::new(sleeper, ()).start().unwrap();
     p.kill().unwrap();
     // Killed but maybe not yet reaped: close succeeds only once it has been.
@@ -476,6 +502,7 @@ fn kill_by_pidfd(pidfd: &std::os::fd::OwnedFd) {
 
 #[test]
 fn join_returns_when_a_killed_childs_socket_lives_on_in_a_grandchild() {
+    let _serial = serial();
     let report = std::env::temp_dir().join(format!("tripod-leak-{}", getpid()));
     let _ = std::fs::remove_file(&report);
     let child = Process::new(parent_of_forked_sleeper, (report.clone(),))
@@ -550,6 +577,7 @@ fn gone_entirely(pid: u32) -> bool {
 
 #[test]
 fn a_killed_fork_server_does_not_hang_joins_or_starts() {
+    let _serial = serial();
     let p = Process::new(fork_server_death_scenario, ())
         .start()
         .unwrap();
@@ -563,6 +591,7 @@ fn a_killed_fork_server_does_not_hang_joins_or_starts() {
 
 #[test]
 fn an_undecodable_result_is_a_decode_error_in_the_parent() {
+    let _serial = serial();
     for method in all_methods() {
         let err = Process::new(undecodable_result, ())
             .start_method(method)
@@ -578,6 +607,7 @@ fn an_undecodable_result_is_a_decode_error_in_the_parent() {
 
 #[test]
 fn a_panic_while_encoding_the_result_is_a_panic_error() {
+    let _serial = serial();
     for method in all_methods() {
         let err = Process::new(result_that_panics_when_encoded, ())
             .start_method(method)
