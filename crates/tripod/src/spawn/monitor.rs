@@ -19,7 +19,7 @@ use super::launch::{Launched, Reaper};
 use super::protocol::{self, RawOutcome};
 use super::workers;
 use crate::sys::{self, ExitCode};
-use crate::wire::{WireError, WireErrorKind};
+use crate::wire::{self, WireError, WireErrorKind};
 
 /// What the parent knows about one child.
 pub(crate) struct Monitor {
@@ -63,11 +63,11 @@ impl Outgoing {
         let Request {
             fds, header, args, ..
         } = request;
-        let mut head = Vec::with_capacity(4 + 8 + header.len() + 8);
+        let mut head = Vec::with_capacity(4 + 2 * wire::HEADER_LEN + header.len());
         head.extend_from_slice(&(fds.len() as u32).to_le_bytes());
-        head.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        head.extend_from_slice(&wire::frame_header(header.len()));
         head.extend_from_slice(&header);
-        head.extend_from_slice(&(args.len() as u64).to_le_bytes());
+        head.extend_from_slice(&wire::frame_header(args.len()));
         Outgoing {
             fds,
             head,

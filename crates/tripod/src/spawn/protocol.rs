@@ -118,8 +118,7 @@ pub(crate) fn write_outcome(out: &mut impl Write, outcome: &Outcome) -> io::Resu
         Outcome::Panicked(message) => (vec![TAG_PANICKED], message.as_bytes()),
         Outcome::Failed(kind, message) => (vec![TAG_FAILED, *kind as u8], message.as_bytes()),
     };
-    let len = (head.len() + body.len()) as u64;
-    let mut first = len.to_le_bytes().to_vec();
+    let mut first = wire::frame_header(head.len() + body.len()).to_vec();
     first.extend_from_slice(&head);
     // A small outcome goes in one write (one wake-up of the reader); a large one is not
     // copied.

@@ -1,6 +1,6 @@
 //! Framing: an 8-byte little-endian length, then the bytes.
 
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, Read};
 
 use super::error::{WireError, WireErrorKind};
 
@@ -29,16 +29,19 @@ pub(crate) fn frame_len(header: [u8; HEADER_LEN], max: usize) -> Result<usize, W
     Ok(len as usize)
 }
 
-/// Writes one frame: the length header and `payload`, gathered into one `writev` where
+/// Writes one frame: the length header and `payload` (the writers of the crate build
+/// frames with [`frame_header`] into their own vectored writes; this is the plain form,
+/// for the tests), gathered into one `writev` where
 /// the writer supports it (no copy of the payload), continuing after short writes.
-pub(crate) fn write_frame(out: &mut impl Write, payload: &[u8]) -> Result<(), WireError> {
+#[cfg(test)]
+pub(crate) fn write_frame(out: &mut impl std::io::Write, payload: &[u8]) -> Result<(), WireError> {
     let header = frame_header(payload.len());
-    let mut slices = [IoSlice::new(&header), IoSlice::new(payload)];
+    let mut slices = [io::IoSlice::new(&header), io::IoSlice::new(payload)];
     let mut bufs = &mut slices[..];
     while !bufs.is_empty() {
         match out.write_vectored(bufs) {
             Ok(0) => return Err(WireError::io(io::ErrorKind::WriteZero.into())),
-            Ok(n) => IoSlice::advance_slices(&mut bufs, n),
+            Ok(n) => io::IoSlice::advance_slices(&mut bufs, n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(WireError::io(e)),
         }

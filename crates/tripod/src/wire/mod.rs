@@ -6,7 +6,7 @@
 //! - `encode` / `decode`: serde values to bytes and back, with postcard (compact,
 //!   stable, well kept) behind a one-byte format version, so a peer speaking another version
 //!   is a clear error instead of garbage.
-//! - `write_frame` / `read_frame`: a frame is an 8-byte little-endian length followed by
+//! - `frame_header` / `read_frame`: a frame is an 8-byte little-endian length followed by
 //!   that many bytes; the reader refuses a frame longer than its limit before allocating.
 //! - `fds`: file descriptors (pipes, sockets, shared memory) that travel beside the bytes
 //!   when a value is sent to a child process.
@@ -21,6 +21,4 @@ mod frame;
 
 pub(crate) use codec::{decode, encode, note_custom_error};
 pub use error::{WireError, WireErrorKind};
-pub(crate) use frame::{
-    DEFAULT_MAX_FRAME, HEADER_LEN, frame_header, frame_len, read_frame, write_frame,
-};
+pub(crate) use frame::{DEFAULT_MAX_FRAME, HEADER_LEN, frame_header, frame_len, read_frame};
