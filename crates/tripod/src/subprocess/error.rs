@@ -259,7 +259,7 @@ impl fmt::Display for CalledProcessError {
         let args = PyList(&self.args);
         if self.returncode < 0 {
             let signal = -self.returncode;
-            match signal_name(signal) {
+            match crate::sys::signal_name(signal) {
                 Some(name) => write!(f, "Command '{args}' died with {name} (signal {signal})."),
                 None => write!(f, "Command '{args}' died with signal {signal}."),
             }
@@ -274,26 +274,6 @@ impl fmt::Display for CalledProcessError {
 }
 
 impl std::error::Error for CalledProcessError {}
-
-/// The name of a common signal, for messages.
-fn signal_name(signal: i32) -> Option<&'static str> {
-    Some(match signal {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGUSR2 => "SIGUSR2",
-        _ => return None,
-    })
-}
 
 /// Shows a string the way Python's `repr` does: `'text'`, escaping `\` and `'`.
 pub(super) struct PyStr<'a>(pub(super) &'a OsStr);

@@ -11,6 +11,7 @@ mod exec;
 mod fd_passing;
 mod fork;
 mod pid;
+mod signal;
 
 pub(crate) use entry::{child_entry_anchor, remove_env};
 pub(crate) use exec::{
@@ -23,3 +24,4 @@ pub(crate) use pid::{
     ExitCode, kill, peek_exit, pidfd_open, poll_many, poll_or_exit, poll_readable, reap_blocking,
     set_cloexec, try_reap, wait_exited,
 };
+pub(crate) use signal::signal_name;

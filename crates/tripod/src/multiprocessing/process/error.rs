@@ -108,7 +108,7 @@ impl ProcessError {
             format!(
                 "the child process was killed by signal {} ({}) before it returned a result",
                 -exitcode,
-                signal_name(-exitcode)
+                crate::sys::signal_name(-exitcode).unwrap_or("a signal")
             )
         } else {
             format!("the child process exited with code {exitcode} without returning a result")
@@ -176,27 +176,6 @@ impl ProcessError {
     /// ```
     pub fn signal(&self) -> Option<i32> {
         self.exitcode.filter(|&c| c < 0).map(|c| -c)
-    }
-}
-
-/// The name of a common signal, for messages.
-pub(crate) fn signal_name(sig: i32) -> &'static str {
-    match sig {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGUSR2 => "SIGUSR2",
-        _ => "a signal",
     }
 }
 
