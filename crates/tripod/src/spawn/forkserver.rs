@@ -3,29 +3,28 @@
 //! Started on first use of [`StartMethod::ForkServer`](super::StartMethod::ForkServer) by
 //! running the current executable again with [`SERVER_FD_ENV`] naming its control socket;
 //! the child entry (before `main`) then runs [`run_server`], so the server has a single
-//! thread and `fork` is safe in it. Per request (a child's control socket, passed with
-//! `SCM_RIGHTS`, and its daemon flag) it forks a child that holds the usual conversation
-//! with the parent directly, and reports the child's pid; when the child exits, the server
-//! reaps it and reports its exit status, which the parent could not get otherwise (the
-//! child is the server's, not the parent's). When the parent goes away, the server kills
-//! its daemon children and exits.
+//! thread and `fork` is safe in it. Per request (a child's control socket and the write end
+//! of a reply pipe, passed with `SCM_RIGHTS`, and its daemon flag) it forks a child that
+//! holds the usual conversation with the parent directly, and reports on the reply pipe the
+//! child's pid, then, when the child exits and the server has reaped it, its exit status,
+//! which the parent could not get otherwise (the child is the server's, not the parent's).
+//! Each request has its own pipe, so the thread that asked reads the pid, and the child's
+//! monitor its exit status, without any other thread in between. When the parent goes
+//! away, the server kills its daemon children and exits.
 //!
-//! Server -> parent messages are 9 bytes: a tag (`STARTED`, `EXITED`, `FAILED`), a pid
-//! and a status or errno, little-endian.
+//! Replies are 5 bytes: a tag (`STARTED`, `EXITED`, `FAILED`) and a pid, a status or an
+//! errno, little-endian.
 
-use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rustix::process::Pid;
 
 use super::child::{self, ParentCheck};
-use super::protocol::NoSigPipe;
 use crate::sys::{self, ExitCode, ForkPermit};
 
 /// The environment variable that names the control socket of a fork server.
@@ -37,15 +36,17 @@ const FAILED: u8 = 2;
 
 /// The parent's side of its fork server.
 pub(crate) struct ForkServer {
-    /// Requests go out one at a time: the socket and the channel of `STARTED` replies.
-    requests: Mutex<(UnixStream, mpsc::Receiver<Result<Pid, io::Error>>)>,
-    exits: Mutex<Exits>,
-    exited: Condvar,
+    /// Requests go out one at a time.
+    requests: Mutex<UnixStream>,
+    /// Readable once the server has exited; `None` if `pidfd_open` failed.
+    pidfd: Option<OwnedFd>,
+    gone: AtomicBool,
 }
 
-struct Exits {
-    codes: HashMap<i32, ExitCode>,
-    server_gone: bool,
+/// The parent's end of one child's reply pipe: the child's exit status comes through it.
+pub(crate) struct Replies {
+    pipe: std::fs::File,
+    server: Arc<ForkServer>,
 }
 
 static SERVER: Mutex<Option<Arc<ForkServer>>> = Mutex::new(None);
@@ -54,11 +55,7 @@ static SERVER: Mutex<Option<Arc<ForkServer>>> = Mutex::new(None);
 pub(crate) fn server() -> io::Result<Arc<ForkServer>> {
     let mut slot = SERVER.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(server) = slot.as_ref()
-        && !server
-            .exits
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .server_gone
+        && !server.gone.load(Ordering::Acquire)
     {
         return Ok(Arc::clone(server));
     }
@@ -76,119 +73,92 @@ fn start_server() -> io::Result<Arc<ForkServer>> {
         .stdin(Stdio::null());
     sys::inherit_fd_on_exec(&mut command, server_end.as_raw_fd());
     // The server lives as long as this process and exits when it does; if it dies
-    // earlier, the reply reader notices (through its pidfd) and reaps it.
+    // earlier, the watcher thread reaps it.
     let process = command.spawn()?;
     drop(server_end);
     let pid = Pid::from_raw(process.id() as i32).expect("a child's pid is positive");
-    let pidfd = sys::pidfd_open(pid).ok();
-    let (started_tx, started_rx) = mpsc::channel();
     let server = Arc::new(ForkServer {
-        requests: Mutex::new((socket.try_clone()?, started_rx)),
-        exits: Mutex::new(Exits {
-            codes: HashMap::new(),
-            server_gone: false,
-        }),
-        exited: Condvar::new(),
+        requests: Mutex::new(socket),
+        pidfd: sys::pidfd_open(pid).ok(),
+        gone: AtomicBool::new(false),
     });
     let inside = Arc::clone(&server);
     std::thread::Builder::new()
         .name("tripod-forkserver".to_owned())
         .spawn(move || {
-            inside.read_replies(&socket, pidfd, started_tx);
-            // The server is gone (or going): reap it.
             let _ = sys::reap_blocking(pid);
+            inside.gone.store(true, Ordering::Release);
         })?;
     Ok(server)
 }
 
 impl ForkServer {
-    fn read_replies(
-        &self,
-        mut socket: &UnixStream,
-        pidfd: Option<OwnedFd>,
-        started: mpsc::Sender<io::Result<Pid>>,
-    ) {
-        let mut message = [0u8; 9];
-        loop {
-            // The server's children hold copies of its end of the socket, so its death
-            // shows as the end of the stream only once they have all exited: watch the
-            // server itself too, and stop when it is gone and has nothing left to say.
-            if let Some(pidfd) = &pidfd {
-                let ready = sys::poll_many(&[socket.as_fd(), pidfd.as_fd()], None);
-                let more = |ready: Vec<bool>| {
-                    ready[0]
-                        || sys::poll_readable(socket.as_fd(), Some(Instant::now())).is_ok_and(|r| r)
-                };
-                if !ready.is_ok_and(more) {
-                    break;
-                }
-            }
-            if socket.read_exact(&mut message).is_err() {
-                break;
-            }
-            let pid = i32::from_le_bytes(message[1..5].try_into().unwrap());
-            let value = i32::from_le_bytes(message[5..9].try_into().unwrap());
-            match message[0] {
-                STARTED => {
-                    let pid = Pid::from_raw(pid)
-                        .ok_or_else(|| io::Error::other("the fork server sent pid 0"));
-                    let _ = started.send(pid);
-                }
-                EXITED => {
-                    self.exits
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .codes
-                        .insert(pid, value);
-                    self.exited.notify_all();
-                }
-                _ => {
-                    let _ = started.send(Err(io::Error::from_raw_os_error(value)));
-                }
-            }
-        }
-        self.exits
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .server_gone = true;
-        self.exited.notify_all();
-        let _ = started.send(Err(io::Error::other("the fork server exited")));
-    }
-
-    /// Asks the server for a child that talks to this process over `socket`.
-    pub(crate) fn fork_child(&self, socket: UnixStream, daemon: bool) -> io::Result<Pid> {
-        let requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        let (control, started) = &*requests;
-        // One message: the descriptor count, the daemon flag, the socket attached.
+    /// Asks the server for a child that talks to this process over `socket`: its pid, and
+    /// where its exit status will come from.
+    pub(crate) fn fork_child(
+        self: &Arc<Self>,
+        socket: UnixStream,
+        daemon: bool,
+    ) -> io::Result<(Pid, Replies)> {
+        let (reader, writer) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+        // One message: the descriptor count, the daemon flag, the descriptors attached.
         let mut message = [0u8; 5];
-        message[..4].copy_from_slice(&1u32.to_le_bytes());
+        message[..4].copy_from_slice(&2u32.to_le_bytes());
         message[4] = u8::from(daemon);
-        let sent = sys::send_vectored_with_fds(
-            control,
-            &[OwnedFd::from(socket)],
-            &[io::IoSlice::new(&message)],
-            true,
-        )?;
+        let sent = {
+            let control = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+            sys::send_vectored_with_fds(
+                &*control,
+                &[OwnedFd::from(socket), writer],
+                &[io::IoSlice::new(&message)],
+                true,
+            )?
+        };
         if sent != message.len() {
             // Five bytes fit in any socket buffer that the server keeps emptying.
             return Err(io::Error::other("short request to the fork server"));
         }
-        started
-            .recv()
-            .unwrap_or_else(|_| Err(io::Error::other("the fork server exited")))
+        let mut replies = Replies {
+            pipe: std::fs::File::from(reader),
+            server: Arc::clone(self),
+        };
+        match replies.next()? {
+            (STARTED, pid) => {
+                let pid = Pid::from_raw(pid)
+                    .ok_or_else(|| io::Error::other("the fork server sent pid 0"))?;
+                Ok((pid, replies))
+            }
+            (FAILED, errno) => Err(io::Error::from_raw_os_error(errno)),
+            _ => Err(io::Error::other("unexpected reply from the fork server")),
+        }
+    }
+}
+
+impl Replies {
+    /// The next reply; an error when the server exited without sending it.
+    fn next(&mut self) -> io::Result<(u8, i32)> {
+        let gone = || io::Error::other("the fork server exited");
+        // The pipe ends when the server exits, unless a child that another thread of this
+        // process forked (`Fork`) while the pipe was being set up holds a copy of its write
+        // end: watch the server itself too.
+        if let Some(pidfd) = &self.server.pidfd {
+            let ready = sys::poll_many(&[self.pipe.as_fd(), pidfd.as_fd()], None)?;
+            if !ready[0] && !sys::poll_readable(self.pipe.as_fd(), Some(std::time::Instant::now()))?
+            {
+                return Err(gone());
+            }
+        }
+        let mut message = [0u8; 5];
+        self.pipe.read_exact(&mut message).map_err(|_| gone())?;
+        let value = i32::from_le_bytes(message[1..5].try_into().expect("4 bytes"));
+        Ok((message[0], value))
     }
 
-    /// Waits for the exit status of child `pid`, as the server reports it.
-    pub(crate) fn wait_exit(&self, pid: Pid) -> io::Result<ExitCode> {
-        let mut exits = self.exits.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(code) = exits.codes.remove(&pid.as_raw_nonzero().get()) {
-                return Ok(code);
-            }
-            if exits.server_gone {
-                return Err(io::Error::other("the fork server exited"));
-            }
-            exits = self.exited.wait(exits).unwrap_or_else(|e| e.into_inner());
+    /// Waits for the exit status of the child, as the server reports it.
+    pub(crate) fn wait_exit(&mut self) -> io::Result<ExitCode> {
+        match self.next()? {
+            (EXITED, code) => Ok(code),
+            _ => Err(io::Error::other("unexpected reply from the fork server")),
         }
     }
 }
@@ -218,22 +188,25 @@ struct Child {
     /// to time instead.
     pidfd: Option<OwnedFd>,
     daemon: bool,
+    /// The write end of the child's reply pipe, for its exit status.
+    replies: OwnedFd,
 }
 
 /// How often children without a pidfd are checked.
 const UNWATCHED_CHECK: std::time::Duration = std::time::Duration::from_millis(20);
 
+/// Sends one reply; a parent that stopped listening (its end of the pipe closed) is no
+/// concern of the server's.
+fn reply(pipe: &OwnedFd, tag: u8, value: i32) {
+    let mut message = [0u8; 5];
+    message[0] = tag;
+    message[1..5].copy_from_slice(&value.to_le_bytes());
+    // Five bytes go into a pipe at once (at most `PIPE_BUF` bytes are written whole).
+    while let Err(rustix::io::Errno::INTR) = rustix::io::write(pipe, &message) {}
+}
+
 fn serve(control: UnixStream) -> ! {
     let mut children: Vec<Child> = Vec::new();
-    let report = |tag: u8, pid: i32, value: i32| {
-        let mut message = [0u8; 9];
-        message[0] = tag;
-        message[1..5].copy_from_slice(&pid.to_le_bytes());
-        message[5..9].copy_from_slice(&value.to_le_bytes());
-        if NoSigPipe(&control).write_all(&message).is_err() {
-            std::process::exit(0);
-        }
-    };
     loop {
         let watched: Vec<usize> = (0..children.len())
             .filter(|&i| children[i].pidfd.is_some())
@@ -251,7 +224,6 @@ fn serve(control: UnixStream) -> ! {
                 Err(_) => std::process::exit(1),
             }
         };
-        // Exited children first, so their pids are reported before any reuse.
         let mut exited: Vec<usize> = ready
             .iter()
             .skip(1)
@@ -275,7 +247,7 @@ fn serve(control: UnixStream) -> ! {
                 Some(&(_, code)) => code,
                 None => sys::reap_blocking(child.pid).unwrap_or(-libc::SIGKILL),
             };
-            report(EXITED, child.pid.as_raw_nonzero().get(), code);
+            reply(&child.replies, EXITED, code);
         }
         if !ready[0] {
             continue;
@@ -284,14 +256,15 @@ fn serve(control: UnixStream) -> ! {
             let mut message = [0u8; 5];
             let fds = sys::recv_exact_with_fds(&control, &mut message)?;
             let count = u32::from_le_bytes(message[..4].try_into().expect("4 bytes"));
-            let socket = fds
-                .into_iter()
-                .next()
-                .filter(|_| count == 1)
-                .ok_or_else(|| io::Error::other("no socket in the request"))?;
-            Ok::<_, io::Error>((UnixStream::from(socket), message[4] != 0))
+            let mut fds = fds.into_iter();
+            match (count, fds.next(), fds.next(), fds.next()) {
+                (2, Some(socket), Some(replies), None) => {
+                    Ok((UnixStream::from(socket), replies, message[4] != 0))
+                }
+                _ => Err(io::Error::other("bad request")),
+            }
         })();
-        let (socket, daemon) = match request {
+        let (socket, replies, daemon) = match request {
             Ok(request) => request,
             // The parent is gone: its daemon children go with it (Python terminates them
             // at exit; here the parent may have been killed).
@@ -305,27 +278,32 @@ fn serve(control: UnixStream) -> ! {
         };
         let forked = sys::fork_child(ForkPermit::single_threaded(), || {
             // The child needs none of the server's descriptors: not its control socket
-            // (which would keep the server's parent from seeing it gone), not its
+            // (which would keep the server's parent from seeing it gone), not the reply
+            // pipes (which would keep a parent waiting after the server died), not its
             // siblings' pidfds.
-            let mut inherited = vec![control.as_fd()];
-            inherited.extend(
-                children
-                    .iter()
-                    .filter_map(|c| c.pidfd.as_ref().map(|p| p.as_fd())),
-            );
+            let mut inherited = vec![control.as_fd(), replies.as_fd()];
+            for c in &children {
+                inherited.push(c.replies.as_fd());
+                inherited.extend(c.pidfd.as_ref().map(|p| p.as_fd()));
+            }
             sys::close_inherited(&inherited);
             child::serve(&socket, ParentCheck::ViaServer)
         });
         drop(socket);
         match forked {
             Ok(pid) => {
-                report(STARTED, pid.as_raw_nonzero().get(), 0);
+                reply(&replies, STARTED, pid.as_raw_nonzero().get());
                 // Without a pidfd (too many open files, say), the child is still tracked,
                 // by pid, and reaped when `waitpid` sees it exit.
                 let pidfd = sys::pidfd_open(pid).ok();
-                children.push(Child { pid, pidfd, daemon });
+                children.push(Child {
+                    pid,
+                    pidfd,
+                    daemon,
+                    replies,
+                });
             }
-            Err(e) => report(FAILED, 0, e.raw_os_error().unwrap_or(libc::EIO)),
+            Err(e) => reply(&replies, FAILED, e.raw_os_error().unwrap_or(libc::EIO)),
         }
     }
 }

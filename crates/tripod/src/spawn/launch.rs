@@ -4,12 +4,11 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 
 use rustix::process::Pid;
 
 use super::child::{self, CHILD_FD_ENV, ParentCheck};
-use super::forkserver::{self, ForkServer};
+use super::forkserver::{self, Replies};
 use super::start_method::StartMethod;
 use crate::sys;
 
@@ -17,7 +16,8 @@ use crate::sys;
 /// children they are).
 pub(crate) enum Reaper {
     Own,
-    Server(Arc<ForkServer>),
+    /// The fork server's replies about the child: its exit status.
+    Server(Replies),
 }
 
 /// A started child, before the conversation.
@@ -75,12 +75,12 @@ pub(crate) fn launch(method: StartMethod, daemon: bool) -> io::Result<Launched> 
         }
         StartMethod::ForkServer => {
             let server = forkserver::server()?;
-            let pid = server.fork_child(child_end, daemon)?;
+            let (pid, replies) = server.fork_child(child_end, daemon)?;
             Ok(Launched {
                 pid,
                 pidfd: sys::pidfd_open(pid).ok(),
                 socket,
-                reaper: Reaper::Server(server),
+                reaper: Reaper::Server(replies),
             })
         }
     }

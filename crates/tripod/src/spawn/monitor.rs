@@ -26,7 +26,7 @@ pub(crate) struct Monitor {
     pid: Pid,
     pidfd: Option<OwnedFd>,
     daemon: bool,
-    reaper: Reaper,
+    reaper: Mutex<Reaper>,
     state: Mutex<State>,
     done: Condvar,
 }
@@ -116,7 +116,7 @@ impl Monitor {
             pid,
             pidfd,
             daemon: request.daemon,
-            reaper,
+            reaper: Mutex::new(reaper),
             state: Mutex::new(State {
                 outcome: None,
                 exitcode: None,
@@ -167,7 +167,8 @@ impl Monitor {
     /// Waits for the child's exit, reaps it (or gets its status from the fork server),
     /// and records the end.
     fn finish(&self, outcome: Result<RawOutcome, WireError>) {
-        let mut state = match &self.reaper {
+        let mut reaper = self.reaper.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = match &mut *reaper {
             // Wait for the exit without reaping, then reap under the lock, so that
             // `signal` (which holds it) never signals a reaped pid, which another process
             // may have by then.
@@ -178,8 +179,8 @@ impl Monitor {
                 state
             }
             // The server reaps its children; `signal` goes through the pidfd.
-            Reaper::Server(server) => {
-                let code = server.wait_exit(self.pid).ok();
+            Reaper::Server(replies) => {
+                let code = replies.wait_exit().ok();
                 if code.is_none()
                     && let Some(pidfd) = &self.pidfd
                 {
