@@ -8,6 +8,14 @@ use crate::spawn::StartMethod;
 
 /// Proof that someone accepted the hazards of `fork` in a multithreaded process: only
 /// [`StartMethod::fork`] (an `unsafe fn`) and the single-threaded fork server create one.
+///
+/// ```
+/// use tripod::multiprocessing::StartMethod;
+///
+/// // SAFETY: nothing is forked here; the method is only inspected.
+/// let method = unsafe { StartMethod::fork() };
+/// assert!(matches!(method, StartMethod::Fork(_)));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ForkPermit(());
 
