@@ -55,7 +55,7 @@ static SERVER: Mutex<Option<Arc<ForkServer>>> = Mutex::new(None);
 pub(crate) fn server() -> io::Result<Arc<ForkServer>> {
     let mut slot = SERVER.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(server) = slot.as_ref()
-        && !server.gone.load(Ordering::Acquire)
+        && !server.is_gone()
     {
         return Ok(Arc::clone(server));
     }
@@ -93,6 +93,16 @@ fn start_server() -> io::Result<Arc<ForkServer>> {
 }
 
 impl ForkServer {
+    /// Whether the server has exited: reaped by its watcher thread, or dead and not yet
+    /// reaped (its pidfd is readable from the moment it exits), so a start right after the
+    /// server died gets a new server rather than a broken pipe.
+    fn is_gone(&self) -> bool {
+        self.gone.load(Ordering::Acquire)
+            || self.pidfd.as_ref().is_some_and(|pidfd| {
+                sys::poll_readable(pidfd.as_fd(), Some(std::time::Instant::now())).unwrap_or(false)
+            })
+    }
+
     /// Asks the server for a child that talks to this process over `socket`: its pid, and
     /// where its exit status will come from.
     pub(crate) fn fork_child(
