@@ -59,6 +59,8 @@
 mod entry;
 mod panic;
 
+#[cfg(target_os = "linux")]
+mod shm;
 #[cfg(unix)]
 mod spawn;
 #[cfg(unix)]
