@@ -9,6 +9,7 @@ use rustix::process::Pid;
 
 use super::child::{self, CHILD_FD_ENV, ParentCheck};
 use super::forkserver::{self, Replies};
+use super::monitor::Outgoing;
 use super::start_method::StartMethod;
 use crate::sys;
 
@@ -29,7 +30,15 @@ pub(crate) struct Launched {
 }
 
 /// Starts a child with `method`; it waits on the returned socket for the conversation.
-pub(crate) fn launch(method: StartMethod, daemon: bool) -> io::Result<Launched> {
+///
+/// What of `outgoing` the socket takes at once is written before the child starts, so the
+/// child finds its arguments (small ones whole) as soon as it runs, without waiting for
+/// this thread to be scheduled again.
+pub(crate) fn launch(
+    method: StartMethod,
+    daemon: bool,
+    outgoing: &mut Outgoing,
+) -> io::Result<Launched> {
     // Keep the child entry referenced from the code that needs it (rust-lang/rust#47384).
     std::hint::black_box(sys::child_entry_anchor());
     if std::env::var_os(CHILD_FD_ENV).is_some() {
@@ -41,6 +50,8 @@ pub(crate) fn launch(method: StartMethod, daemon: bool) -> io::Result<Launched> 
         ));
     }
     let (socket, child_end) = UnixStream::pair()?;
+    // Without waiting; whatever goes wrong here shows again when the monitor carries on.
+    let _ = outgoing.send_some(&socket, false);
     match method {
         StartMethod::Spawn => {
             let exe = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());

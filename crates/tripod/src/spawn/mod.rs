@@ -22,7 +22,7 @@ mod workers;
 pub(crate) use child::entry_before_main;
 pub(crate) use identity::current as current_identity;
 pub(crate) use launch::launch;
-pub(crate) use monitor::{Monitor, Request, at_exit};
+pub(crate) use monitor::{Monitor, Outgoing, Request, at_exit};
 #[doc(hidden)]
 pub use protocol::Outcome;
 pub(crate) use protocol::{FailKind, Header, PROTOCOL_VERSION, ParsedOutcome};

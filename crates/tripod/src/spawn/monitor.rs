@@ -1,6 +1,6 @@
 //! The parent side of one child: the job that holds the conversation and reaps the child.
 //!
-//! `start` writes what the control socket takes at once (for small arguments, everything:
+//! `launch` writes what the control socket takes at once (for small arguments, everything:
 //! the child starts without waiting for another thread); a monitor job, on one of the
 //! cached threads of [`workers`](super::workers), writes the rest, reads the outcome (so
 //! that a child with a large result never blocks on a full socket, whether or not anyone
@@ -45,13 +45,12 @@ pub(crate) struct Request {
     pub fds: Vec<OwnedFd>,
     pub header: Vec<u8>,
     pub args: Vec<u8>,
-    pub daemon: bool,
 }
 
 /// The request as bytes on their way: the descriptor count, the header frame and the
 /// arguments' length in `head`, then the arguments (not copied); the descriptors go with
 /// the first byte.
-struct Outgoing {
+pub(crate) struct Outgoing {
     fds: Vec<OwnedFd>,
     head: Vec<u8>,
     args: Vec<u8>,
@@ -59,10 +58,8 @@ struct Outgoing {
 }
 
 impl Outgoing {
-    fn new(request: Request) -> Outgoing {
-        let Request {
-            fds, header, args, ..
-        } = request;
+    pub(crate) fn new(request: Request) -> Outgoing {
+        let Request { fds, header, args } = request;
         let mut head = Vec::with_capacity(4 + 2 * wire::HEADER_LEN + header.len());
         head.extend_from_slice(&(fds.len() as u32).to_le_bytes());
         head.extend_from_slice(&wire::frame_header(header.len()));
@@ -76,12 +73,12 @@ impl Outgoing {
         }
     }
 
-    fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         self.sent == self.head.len() + self.args.len()
     }
 
     /// One `sendmsg` of what is left (with the descriptors if nothing went yet).
-    fn send_some(&mut self, socket: &UnixStream, wait: bool) -> io::Result<()> {
+    pub(crate) fn send_some(&mut self, socket: &UnixStream, wait: bool) -> io::Result<()> {
         let (head, args) = if self.sent < self.head.len() {
             (&self.head[self.sent..], &self.args[..])
         } else {
@@ -103,9 +100,13 @@ impl Outgoing {
 static LIVE: Mutex<Vec<Weak<Monitor>>> = Mutex::new(Vec::new());
 
 impl Monitor {
-    /// Writes what the socket takes now and hands the rest of the child's life to a
-    /// monitor job.
-    pub(crate) fn start(launched: Launched, request: Request) -> io::Result<Arc<Monitor>> {
+    /// Hands the rest of the child's life to a monitor job: the rest of `outgoing` (which
+    /// [`launch`](super::launch::launch) began to send), the outcome, the exit.
+    pub(crate) fn start(
+        launched: Launched,
+        mut outgoing: Outgoing,
+        daemon: bool,
+    ) -> io::Result<Arc<Monitor>> {
         let Launched {
             pid,
             pidfd,
@@ -115,7 +116,7 @@ impl Monitor {
         let monitor = Arc::new(Monitor {
             pid,
             pidfd,
-            daemon: request.daemon,
+            daemon,
             reaper: Mutex::new(reaper),
             state: Mutex::new(State {
                 outcome: None,
@@ -124,9 +125,10 @@ impl Monitor {
             }),
             done: Condvar::new(),
         });
-        let mut outgoing = Outgoing::new(request);
-        // Without waiting; whatever goes wrong here shows again when the job carries on.
-        let _ = outgoing.send_some(&socket, false);
+        if !outgoing.is_done() {
+            // Without waiting; whatever goes wrong here shows again when the job carries on.
+            let _ = outgoing.send_some(&socket, false);
+        }
         let inside = Arc::clone(&monitor);
         if let Err(e) = workers::run(Box::new(move || inside.run(socket, outgoing))) {
             // No monitor: kill the child and reap it here.

@@ -10,7 +10,9 @@ use serde::de::DeserializeOwned;
 
 use super::error::{ProcessError, ProcessErrorKind};
 use super::handle::ProcessHandle;
-use crate::spawn::{self, Header, Monitor, PROTOCOL_VERSION, Request, StartMethod, Target};
+use crate::spawn::{
+    self, Header, Monitor, Outgoing, PROTOCOL_VERSION, Request, StartMethod, Target,
+};
 use crate::wire;
 
 /// A child process to be started: a registered task, its arguments, and optionally a
@@ -197,14 +199,9 @@ where
             .with_source(e)
         };
         let method = self.start_method.unwrap_or_else(spawn::get_start_method);
-        let launched = spawn::launch(method, self.daemon).map_err(start_error)?;
-        let request = Request {
-            fds,
-            header,
-            args,
-            daemon: self.daemon,
-        };
-        let monitor = Monitor::start(launched, request).map_err(start_error)?;
+        let mut outgoing = Outgoing::new(Request { fds, header, args });
+        let launched = spawn::launch(method, self.daemon, &mut outgoing).map_err(start_error)?;
+        let monitor = Monitor::start(launched, outgoing, self.daemon).map_err(start_error)?;
         Ok(ProcessHandle::new(name, self.daemon, monitor))
     }
 }
