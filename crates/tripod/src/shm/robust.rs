@@ -123,6 +123,10 @@ impl RobustMutex {
     pub(crate) fn try_lock(&self) -> Option<Locked> {
         // SAFETY: `inner` is an initialised process-shared mutex (see `init`).
         let rc = unsafe { libc::pthread_mutex_trylock(self.inner.get()) };
+        if rc == libc::EDEADLK {
+            // glibc's answer for an error-checking robust mutex that the caller holds.
+            return None;
+        }
         self.outcome(rc, "try_lock")
     }
 
@@ -224,6 +228,7 @@ mod tests {
         assert_eq!((busy, timed, unlocked), (None, None, false));
         assert!(waited >= Duration::from_millis(20));
         assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| m.lock(None))).is_err());
+        assert_eq!(m.try_lock(), None);
         assert!(m.unlock());
         assert!(!m.unlock());
         assert_eq!(m.try_lock(), Some(Locked::Clean));
