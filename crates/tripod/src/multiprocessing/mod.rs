@@ -77,6 +77,8 @@
 
 pub mod connection;
 mod process;
+#[cfg(target_os = "linux")]
+mod synchronize;
 
 pub use crate::spawn::{StartMethod, Target, get_start_method, set_start_method};
 pub use crate::sys::ForkPermit;
@@ -84,3 +86,5 @@ pub use process::{
     CurrentProcess, ParentProcess, Process, ProcessError, ProcessErrorKind, ProcessHandle,
     cpu_count, current_process, getpid, getppid, parent_process,
 };
+#[cfg(target_os = "linux")]
+pub use synchronize::{AcquireTimeoutError, Lock, LockGuard, OwnerDied, TryAcquireError};
