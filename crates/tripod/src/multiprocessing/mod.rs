@@ -87,4 +87,7 @@ pub use process::{
     cpu_count, current_process, getpid, getppid, parent_process,
 };
 #[cfg(target_os = "linux")]
-pub use synchronize::{AcquireTimeoutError, Lock, LockGuard, OwnerDied, TryAcquireError};
+pub use synchronize::{
+    AcquireTimeoutError, Barrier, BoundedSemaphore, Condition, ConditionGuard, Event, Lock,
+    LockGuard, OwnerDied, RLock, RLockGuard, Semaphore, SemaphoreGuard, TryAcquireError,
+};
