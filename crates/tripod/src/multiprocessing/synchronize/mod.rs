@@ -134,3 +134,48 @@ fn sleep_until(deadline: Instant) {
         std::thread::sleep(deadline - now);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shm::RobustMutex;
+    use crate::wire;
+
+    /// Sends `value` the way a child's arguments travel, within this process.
+    fn round_trip<T: Serialize + serde::de::DeserializeOwned>(
+        value: &T,
+    ) -> Result<T, wire::WireError> {
+        let (bytes, fds) = wire::fds::collect(|| wire::encode(value));
+        let bytes = bytes?;
+        wire::fds::provide(fds, || wire::decode(&bytes))
+    }
+
+    #[test]
+    fn a_handle_travels_as_its_segment_and_offset() {
+        let lock = Lock::new().unwrap();
+        let copy = round_trip(&lock).unwrap();
+        // A second mapping of the same memory.
+        let held = lock.acquire().unwrap();
+        assert!(copy.locked());
+        drop(held);
+        assert!(!copy.locked());
+
+        let event = Event::new().unwrap();
+        round_trip(&event).unwrap().set();
+        assert!(event.is_set());
+    }
+
+    #[test]
+    fn a_handle_that_does_not_fit_its_segment_is_refused() {
+        let segment = Arc::new(Segment::create("test", 64).unwrap());
+        let len = segment.len();
+        let fits: Handle<RobustMutex> = Handle::new(Arc::clone(&segment), len - 64);
+        assert!(round_trip(&fits).is_ok());
+        let mut beyond = fits.clone();
+        beyond.offset = len - 8;
+        assert!(round_trip(&beyond).is_err());
+        let mut misaligned = fits;
+        misaligned.offset = 4;
+        assert!(round_trip(&misaligned).is_err());
+    }
+}
