@@ -40,6 +40,11 @@ use crate::shm::{Locked, futex};
 /// one is a waiter taking the lock back. `Clone` gives another handle to the same
 /// condition, and a condition can be an argument of a child process.
 ///
+/// A waiter returns only when notified or on timeout; but a process killed while waiting
+/// stays counted as a waiter, so a `notify` may go to it and be lost, or (after
+/// `notify_all`) be left for a later waiter, which then returns early. Waiting for a
+/// predicate ([`wait_for`](ConditionGuard::wait_for)) is robust to both.
+///
 /// ```
 /// use std::time::Duration;
 /// use tripod::multiprocessing::{Condition, Event, Process};
