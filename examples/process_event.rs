@@ -49,7 +49,10 @@ fn main() {
     println!("setting event in callback");
     event.set();
     for child in children {
-        assert!(child.join().unwrap(), "a child timed out instead of being woken");
+        assert!(
+            child.join().unwrap(),
+            "a child timed out instead of being woken"
+        );
     }
     println!("event end state: {}", event.is_set());
     assert!(event.is_set());

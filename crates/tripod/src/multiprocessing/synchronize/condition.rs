@@ -41,9 +41,9 @@ use crate::shm::{Locked, futex};
 /// condition, and a condition can be an argument of a child process.
 ///
 /// A waiter returns only when notified or on timeout; but a process killed while waiting
-/// stays counted as a waiter, so a `notify` may go to it and be lost, or (after
-/// `notify_all`) be left for a later waiter, which then returns early. Waiting for a
-/// predicate ([`wait_for`](ConditionGuard::wait_for)) is robust to both.
+/// stays counted as a waiter: a `notify` counts it, and the notification nobody alive
+/// took is left for a later waiter, which then returns early. Waiting for a predicate
+/// ([`wait_for`](ConditionGuard::wait_for)) is robust to that.
 ///
 /// ```
 /// use std::time::Duration;
