@@ -589,6 +589,71 @@ fn a_killed_fork_server_does_not_hang_joins_or_starts() {
     p.join().unwrap();
 }
 
+/// The children of `pid` (from `/proc/*/stat`).
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // After the command's closing parenthesis: state, then the parent's pid.
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        if after.split(' ').nth(1) == Some(pid.to_string().as_str()) {
+            found.push(child);
+        }
+    }
+    found
+}
+
+/// Kills the spare child that the fork server keeps forked ahead, then starts a child:
+/// the server notices, forks one at once, and reaps the dead spare (run in a child of the
+/// test, whose fork server is its own).
+fn killed_spare_scenario() {
+    let method = StartMethod::ForkServer;
+    let server = Process::new(who_am_i, ())
+        .start_method(method)
+        .start()
+        .unwrap()
+        .join()
+        .unwrap()
+        .4;
+    // The probe was reaped before its join returned; the next spare may still be forking.
+    wait_until("the server has a spare", || children_of(server).len() == 1);
+    let spare = children_of(server)[0];
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(spare as i32).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    wait_until("the spare is dead", || {
+        std::fs::read_to_string(format!("/proc/{spare}/stat"))
+            .map_or(true, |stat| stat.contains(") Z "))
+    });
+    let p = Process::new(adder, (1, 2))
+        .start_method(method)
+        .start()
+        .unwrap();
+    assert_ne!(p.pid(), spare);
+    assert_eq!(p.join().unwrap(), 3);
+    assert!(gone_entirely(spare), "the killed spare was not reaped");
+}
+tripod::task!(killed_spare_scenario);
+
+#[test]
+fn a_killed_spare_of_the_fork_server_is_replaced() {
+    let _serial = serial();
+    let p = Process::new(killed_spare_scenario, ()).start().unwrap();
+    let finished = p.join_timeout(LONG);
+    if !finished {
+        p.kill().unwrap();
+    }
+    assert!(finished, "the scenario hung");
+    p.join().unwrap();
+}
+
 #[test]
 fn an_undecodable_result_is_a_decode_error_in_the_parent() {
     let _serial = serial();

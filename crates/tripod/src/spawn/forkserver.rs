@@ -8,6 +8,8 @@
 //! holds the usual conversation with the parent directly, and reports on the reply pipe the
 //! child's pid, then, when the child exits and the server has reaped it, its exit status,
 //! which the parent could not get otherwise (the child is the server's, not the parent's).
+//! The server keeps one child forked ahead (a [`Spare`]) waiting for its control socket,
+//! so a start costs it one `sendmsg`; it forks the next spare while that child runs.
 //! Each request has its own pipe, so the thread that asked reads the pid, and the child's
 //! monitor its exit status, without any other thread in between. When the parent goes
 //! away, the server kills its daemon children and exits.
@@ -215,8 +217,87 @@ fn reply(pipe: &OwnedFd, tag: u8, value: i32) {
     while let Err(rustix::io::Errno::INTR) = rustix::io::write(pipe, &message) {}
 }
 
+/// A child forked ahead of the next request, waiting on its hand-off socket for the
+/// control socket of its conversation: starting a child then costs the server one
+/// `sendmsg` instead of a `fork`, and the server forks the next spare while the child
+/// runs.
+struct Spare {
+    pid: Pid,
+    /// The server's end; the spare exits when it closes unused (the server is gone).
+    handoff: UnixStream,
+}
+
+/// Forks a spare child, which closes everything of the server's and waits.
+fn fork_spare(control: &UnixStream, children: &[Child]) -> io::Result<Spare> {
+    let (handoff, spare_end) = UnixStream::pair()?;
+    let pid = sys::fork_child(ForkPermit::single_threaded(), || {
+        // As for any child of the server: none of its descriptors (the control socket
+        // would keep the server's parent from seeing it gone; reply pipes and pidfds
+        // belong to the siblings).
+        let mut inherited = vec![control.as_fd(), handoff.as_fd()];
+        for c in children {
+            inherited.push(c.replies.as_fd());
+            inherited.extend(c.pidfd.as_ref().map(|p| p.as_fd()));
+        }
+        sys::close_inherited(&inherited);
+        match sys::recv_with_fds(&spare_end).map(Vec::into_iter) {
+            Ok(mut fds) => match (fds.next(), fds.next()) {
+                (Some(socket), None) => {
+                    child::serve(&UnixStream::from(socket), ParentCheck::ViaServer)
+                }
+                _ => 1,
+            },
+            // The server went away before it needed this spare.
+            Err(_) => 0,
+        }
+    })?;
+    drop(spare_end);
+    Ok(Spare { pid, handoff })
+}
+
+/// Starts a child for the conversation on `socket`: hands it to the spare if there is a
+/// live one, or forks one now.
+fn start_child(
+    control: &UnixStream,
+    children: &[Child],
+    spare: Option<Spare>,
+    socket: UnixStream,
+) -> io::Result<Pid> {
+    let socket = match spare {
+        Some(spare) => {
+            let message = 1u32.to_le_bytes();
+            let fds = [OwnedFd::from(socket)];
+            let handed = sys::send_vectored_with_fds(
+                &spare.handoff,
+                &fds,
+                &[io::IoSlice::new(&message)],
+                true,
+            );
+            if handed.is_ok_and(|sent| sent == message.len()) {
+                return Ok(spare.pid);
+            }
+            // The spare died (killed from outside): reap it and fork the child now.
+            drop(spare.handoff);
+            let _ = sys::reap_blocking(spare.pid);
+            let [fd] = fds;
+            UnixStream::from(fd)
+        }
+        None => socket,
+    };
+    sys::fork_child(ForkPermit::single_threaded(), || {
+        let mut inherited = vec![control.as_fd()];
+        for c in children {
+            inherited.push(c.replies.as_fd());
+            inherited.extend(c.pidfd.as_ref().map(|p| p.as_fd()));
+        }
+        sys::close_inherited(&inherited);
+        child::serve(&socket, ParentCheck::ViaServer)
+    })
+}
+
 fn serve(control: UnixStream) -> ! {
     let mut children: Vec<Child> = Vec::new();
+    let mut spare = fork_spare(&control, &children).ok();
     loop {
         let watched: Vec<usize> = (0..children.len())
             .filter(|&i| children[i].pidfd.is_some())
@@ -286,20 +367,7 @@ fn serve(control: UnixStream) -> ! {
                 std::process::exit(0)
             }
         };
-        let forked = sys::fork_child(ForkPermit::single_threaded(), || {
-            // The child needs none of the server's descriptors: not its control socket
-            // (which would keep the server's parent from seeing it gone), not the reply
-            // pipes (which would keep a parent waiting after the server died), not its
-            // siblings' pidfds.
-            let mut inherited = vec![control.as_fd(), replies.as_fd()];
-            for c in &children {
-                inherited.push(c.replies.as_fd());
-                inherited.extend(c.pidfd.as_ref().map(|p| p.as_fd()));
-            }
-            sys::close_inherited(&inherited);
-            child::serve(&socket, ParentCheck::ViaServer)
-        });
-        drop(socket);
+        let forked = start_child(&control, &children, spare.take(), socket);
         match forked {
             Ok(pid) => {
                 reply(&replies, STARTED, pid.as_raw_nonzero().get());
@@ -312,6 +380,8 @@ fn serve(control: UnixStream) -> ! {
                     daemon,
                     replies,
                 });
+                // While the child runs, the next one gets ready.
+                spare = fork_spare(&control, &children).ok();
             }
             Err(e) => reply(&replies, FAILED, e.raw_os_error().unwrap_or(libc::EIO)),
         }
