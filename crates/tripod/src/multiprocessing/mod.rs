@@ -60,6 +60,31 @@
 //! [`connection::Listener`] and [`connection::Client`] connect processes over TCP or Unix
 //! sockets, with an HMAC challenge-response on an `authkey`.
 //!
+//! # Synchronisation across processes (Linux)
+//!
+//! [`Lock`], [`RLock`], [`Semaphore`], [`BoundedSemaphore`], [`Event`], [`Condition`] and
+//! [`Barrier`] work as their [`threading`](crate::threading) twins, across processes: each
+//! lives in shared memory, a handle is cheap to [`Clone`], and handles are arguments of
+//! child processes like any other value. The locks are robust: a process killed while
+//! holding a [`Lock`] or [`RLock`] does not deadlock the others; the next acquirer gets
+//! the lock with an [`OwnerDied`] error holding the guard, and repairs what the lock
+//! protects (or just carries on with [`OwnerDied::into_guard`]).
+//!
+//! ```
+//! use tripod::multiprocessing::{Lock, OwnerDied, Process};
+//!
+//! fn hello(lock: Lock, i: u32) -> String {
+//!     let _held = lock.acquire().unwrap_or_else(OwnerDied::into_guard);
+//!     format!("Hello world {i}")
+//! }
+//! tripod::task!(hello);
+//!
+//! let lock = Lock::new().unwrap();
+//! let p = Process::new(hello, (lock.clone(), 7)).start().unwrap();
+//! assert_eq!(p.join().unwrap(), "Hello world 7");
+//! assert!(!lock.locked());
+//! ```
+//!
 //! # Start methods
 //!
 //! [`StartMethod::Spawn`] (default), [`StartMethod::ForkServer`] and the `unsafe`
@@ -77,10 +102,17 @@
 
 pub mod connection;
 mod process;
+#[cfg(target_os = "linux")]
+mod synchronize;
 
 pub use crate::spawn::{StartMethod, Target, get_start_method, set_start_method};
 pub use crate::sys::ForkPermit;
 pub use process::{
     CurrentProcess, ParentProcess, Process, ProcessError, ProcessErrorKind, ProcessHandle,
     cpu_count, current_process, getpid, getppid, parent_process,
+};
+#[cfg(target_os = "linux")]
+pub use synchronize::{
+    AcquireTimeoutError, Barrier, BoundedSemaphore, Condition, ConditionGuard, Event, Lock,
+    LockGuard, OwnerDied, RLock, RLockGuard, Semaphore, SemaphoreGuard, TryAcquireError,
 };

@@ -23,6 +23,7 @@ pub(crate) mod futex;
 mod robust;
 mod segment;
 mod shared;
+pub(crate) mod sync_cells;
 
 pub(crate) use robust::{Locked, RobustMutex};
 pub(crate) use segment::Segment;
