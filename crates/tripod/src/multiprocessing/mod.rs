@@ -77,6 +77,8 @@
 
 pub mod connection;
 mod process;
+#[cfg(target_os = "linux")]
+pub mod shared_memory;
 
 pub use crate::spawn::{StartMethod, Target, get_start_method, set_start_method};
 pub use crate::sys::ForkPermit;
