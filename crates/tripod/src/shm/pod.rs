@@ -28,9 +28,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+
 use bytemuck::Pod;
 
-use super::{Locked, RobustMutex, Segment, words};
+use super::{RobustMutex, Segment, words};
+use crate::multiprocessing::{AcquireTimeoutError, Lock, LockGuard, OwnerDied, TryAcquireError};
 
 const MUTEX: usize = 0;
 const HEADER: usize = 64;
@@ -71,6 +73,8 @@ impl Access {
 pub(crate) struct PodBlock<T> {
     segment: Arc<Segment>,
     access: Access,
+    /// The mutex at offset 0 as a `Lock`, for locked blocks.
+    lock: Option<Lock>,
     len: usize,
     _elements: PhantomData<T>,
 }
@@ -103,38 +107,52 @@ fn data_bytes<T>(len: usize) -> io::Result<usize> {
         })
 }
 
+impl<T> Clone for PodBlock<T> {
+    /// Another handle to the same block.
+    fn clone(&self) -> Self {
+        PodBlock {
+            segment: Arc::clone(&self.segment),
+            access: self.access,
+            lock: self.lock.clone(),
+            len: self.len,
+            _elements: PhantomData,
+        }
+    }
+}
+
 impl<T: Pod> PodBlock<T> {
     /// A new block holding a copy of `values`.
     pub(crate) fn create(access: Access, values: &[T]) -> io::Result<PodBlock<T>> {
+        let block = PodBlock::create_zeroed(access, values.len())?;
+        // Not shared yet; the word copy is only the one way this file writes elements
+        // outside a lock.
+        words::write(&block.segment, data_offset::<T>()?, bytemuck::cast_slice(values));
+        Ok(block)
+    }
+
+    /// A new block of `len` zeroed elements.
+    pub(crate) fn create_zeroed(access: Access, len: usize) -> io::Result<PodBlock<T>> {
         let name = match access {
             Access::Locked => "value",
             Access::Raw => "raw-value",
         };
-        let segment = Segment::create(name, data_bytes::<T>(values.len())?)?;
+        let segment = Segment::create(name, data_bytes::<T>(len)?)?;
         if access == Access::Locked {
             // SAFETY: the segment was created just above and nobody else has seen it yet;
             // this is the one initialisation of its mutex.
             unsafe { segment.at::<RobustMutex>(MUTEX).init()? };
         }
-        let header = |field: Field, value: usize| {
+        let header = |field: Field, value: u64| {
             segment
                 .at::<AtomicU64>(HEADER + 8 * field as usize)
-                .store(value as u64, Ordering::Relaxed)
+                .store(value, Ordering::Relaxed)
         };
-        header(Field::Access, access.code() as usize);
-        header(Field::Size, std::mem::size_of::<T>());
-        header(Field::Align, std::mem::align_of::<T>());
-        header(Field::Len, values.len());
-        segment
-            .at::<AtomicU64>(HEADER + 8 * Field::Magic as usize)
-            .store(MAGIC, Ordering::Release);
-        words::write(&segment, data_offset::<T>()?, bytemuck::cast_slice(values));
-        Ok(PodBlock {
-            segment: Arc::new(segment),
-            access,
-            len: values.len(),
-            _elements: PhantomData,
-        })
+        header(Field::Access, access.code());
+        header(Field::Size, std::mem::size_of::<T>() as u64);
+        header(Field::Align, std::mem::align_of::<T>() as u64);
+        header(Field::Len, len as u64);
+        header(Field::Magic, MAGIC);
+        Ok(PodBlock::new(segment, access, len))
     }
 
     /// A block received from another process: checks that its header describes a block
@@ -181,24 +199,26 @@ impl<T: Pod> PodBlock<T> {
                 segment.len()
             )));
         }
-        Ok(PodBlock {
-            segment: Arc::new(segment),
-            access,
-            len,
-            _elements: PhantomData,
-        })
+        Ok(PodBlock::new(segment, access, len))
     }
 }
 
 impl<T> PodBlock<T> {
+    fn new(segment: Segment, access: Access, len: usize) -> PodBlock<T> {
+        let segment = Arc::new(segment);
+        let lock = (access == Access::Locked).then(|| Lock::in_segment(Arc::clone(&segment), MUTEX));
+        PodBlock {
+            segment,
+            access,
+            lock,
+            len,
+            _elements: PhantomData,
+        }
+    }
+
     /// The segment (to send it, or to view its mutex as a `Lock`).
     pub(crate) fn segment(&self) -> &Arc<Segment> {
         &self.segment
-    }
-
-    /// The byte offset of the mutex in the segment.
-    pub(crate) fn mutex_offset(&self) -> usize {
-        MUTEX
     }
 
     /// How many elements.
@@ -210,9 +230,13 @@ impl<T> PodBlock<T> {
         self.access
     }
 
-    fn mutex(&self) -> &RobustMutex {
-        assert_eq!(self.access, Access::Locked, "a raw block has no lock");
-        self.segment.at::<RobustMutex>(MUTEX)
+    /// The lock of a locked block.
+    ///
+    /// # Panics
+    ///
+    /// If the block is raw.
+    pub(crate) fn get_lock(&self) -> &Lock {
+        self.lock.as_ref().expect("a raw block has no lock")
     }
 }
 
@@ -287,35 +311,60 @@ impl<T: Pod> PodBlock<T> {
         }
     }
 
-    /// Takes the mutex of a locked block, waiting until `deadline` (forever with `None`);
-    /// `None` if the deadline passed first.
+    /// Acquires the block's lock (see [`Lock::acquire`]) and hands out its elements.
     ///
     /// # Panics
     ///
-    /// If the block is raw, or the calling thread holds the mutex already.
-    pub(crate) fn lock(&self, deadline: Option<Instant>) -> Option<(PodGuard<'_, T>, Locked)> {
-        let locked = self.mutex().lock(deadline)?;
-        Some((self.guard(), locked))
+    /// If the block is raw, or the calling thread holds the lock already.
+    pub(crate) fn lock(&self) -> Result<PodGuard<'_, T>, OwnerDied<PodGuard<'_, T>>> {
+        match self.get_lock().acquire() {
+            Ok(held) => Ok(self.guard(held)),
+            Err(died) => Err(OwnerDied::new(self.guard(died.into_guard()))),
+        }
     }
 
-    /// Takes the mutex of a locked block if nobody holds it.
+    /// Acquires the block's lock if it is free (see [`Lock::try_acquire`]).
     ///
     /// # Panics
     ///
     /// If the block is raw.
-    pub(crate) fn try_lock(&self) -> Option<(PodGuard<'_, T>, Locked)> {
-        let locked = self.mutex().try_lock()?;
-        Some((self.guard(), locked))
+    pub(crate) fn try_lock(&self) -> Result<PodGuard<'_, T>, TryAcquireError<PodGuard<'_, T>>> {
+        match self.get_lock().try_acquire() {
+            Ok(held) => Ok(self.guard(held)),
+            Err(TryAcquireError::WouldBlock) => Err(TryAcquireError::WouldBlock),
+            Err(TryAcquireError::OwnerDied(died)) => Err(TryAcquireError::OwnerDied(
+                OwnerDied::new(self.guard(died.into_guard())),
+            )),
+        }
     }
 
-    /// The guard of a mutex the calling thread has just taken.
-    fn guard(&self) -> PodGuard<'_, T> {
+    /// Acquires the block's lock, waiting until `deadline` at most (see
+    /// [`Lock::acquire_deadline`]).
+    ///
+    /// # Panics
+    ///
+    /// If the block is raw.
+    pub(crate) fn lock_deadline(
+        &self,
+        deadline: Instant,
+    ) -> Result<PodGuard<'_, T>, AcquireTimeoutError<PodGuard<'_, T>>> {
+        match self.get_lock().acquire_deadline(deadline) {
+            Ok(held) => Ok(self.guard(held)),
+            Err(AcquireTimeoutError::Timeout) => Err(AcquireTimeoutError::Timeout),
+            Err(AcquireTimeoutError::OwnerDied(died)) => Err(AcquireTimeoutError::OwnerDied(
+                OwnerDied::new(self.guard(died.into_guard())),
+            )),
+        }
+    }
+
+    /// The guard over the elements, given the held guard of the block's own lock.
+    fn guard<'a>(&'a self, held: LockGuard<'a>) -> PodGuard<'a, T> {
         let offset = DATA.next_multiple_of(std::mem::align_of::<T>());
         // SAFETY: `offset` is inside the mapping (checked against the segment's length at
         // `create`/`open`, with room for `len` elements after it).
         let data = unsafe { self.segment.as_ptr().add(offset) }.cast::<T>();
         PodGuard {
-            mutex: self.mutex(),
+            _held: held,
             data: NonNull::new(data).expect("a mapping is not at address zero"),
             len: self.len,
             _borrow: PhantomData,
@@ -323,14 +372,13 @@ impl<T: Pod> PodBlock<T> {
     }
 }
 
-/// Exclusive access to the elements of a locked [`PodBlock`] while its mutex is held;
-/// releases the mutex when dropped. Not `Send`: a pthread mutex is released by the thread
-/// that took it.
+/// Exclusive access to the elements of a locked [`PodBlock`] while its lock is held;
+/// releases the lock when dropped (its [`LockGuard`] does). Not `Send`, as that guard.
 pub(crate) struct PodGuard<'a, T> {
-    mutex: &'a RobustMutex,
+    _held: LockGuard<'a>,
     data: NonNull<T>,
     len: usize,
-    _borrow: PhantomData<(&'a mut [T], *const ())>,
+    _borrow: PhantomData<&'a mut [T]>,
 }
 
 impl<T> Deref for PodGuard<'_, T> {
@@ -339,11 +387,12 @@ impl<T> Deref for PodGuard<'_, T> {
         // SAFETY: `data` is aligned for `T` (the page-aligned mapping plus an offset that
         // is a multiple of `T`'s alignment) and valid for `len` elements, which are `Pod`
         // and so valid for whatever bytes they hold, even after a writer died mid-way. The
-        // mutex is held by this thread for the guard's whole life, and every access to
-        // the elements of a locked block, in any process, happens under it (raw copies
-        // are refused on locked blocks, and the header keeps another process from opening
-        // it as raw), so nothing else reads or writes them meanwhile. The mapping lives
-        // as long as the block the guard borrows.
+        // guard holds the block's own lock (`guard` is only given the guard of
+        // `get_lock()`, the mutex at offset 0 of this very segment) for its whole life,
+        // and every access to the elements of a locked block, in any process, happens
+        // under that lock (raw copies are refused on locked blocks, and the header keeps
+        // another process from opening it as raw), so nothing else reads or writes them
+        // meanwhile. The mapping lives as long as the block the guard borrows.
         unsafe { std::slice::from_raw_parts(self.data.as_ptr(), self.len) }
     }
 }
@@ -356,13 +405,6 @@ impl<T> DerefMut for PodGuard<'_, T> {
     }
 }
 
-impl<T> Drop for PodGuard<'_, T> {
-    fn drop(&mut self) {
-        let released = self.mutex.unlock();
-        debug_assert!(released, "a PodGuard releases the mutex its thread holds");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,16 +413,25 @@ mod tests {
     fn a_locked_block_is_read_and_written_under_its_mutex() {
         let block = PodBlock::create(Access::Locked, &[1u32, 2, 3]).unwrap();
         {
-            let (mut guard, how) = block.lock(None).unwrap();
-            assert_eq!(how, Locked::Clean);
+            let mut guard = block.lock().unwrap();
             assert_eq!(&*guard, &[1, 2, 3]);
             guard[1] = 20;
             std::thread::scope(|s| {
-                assert!(s.spawn(|| block.try_lock().is_none()).join().unwrap());
+                assert!(s.spawn(|| block.try_lock().is_err()).join().unwrap());
             });
         }
-        let (guard, _) = block.try_lock().unwrap();
+        let guard = block.try_lock().unwrap();
         assert_eq!(&*guard, &[1, 20, 3]);
+        assert!(matches!(block.try_lock(), Err(TryAcquireError::WouldBlock)));
+        drop(guard);
+        // A thread that ends holding the lock leaves it to the next one with the signal.
+        std::thread::scope(|s| {
+            s.spawn(|| std::mem::forget(block.lock().unwrap()));
+        });
+        let mut died = block.lock().unwrap_err().into_guard();
+        died[0] = 100;
+        drop(died);
+        assert_eq!(&*block.lock().unwrap(), &[100, 20, 3]);
     }
 
     #[test]
@@ -392,7 +443,7 @@ mod tests {
         block.load_all(&mut all);
         assert_eq!(all, [[1, 2, 3], [4, 5, 6], [0, 0, 1]]);
         assert!(std::panic::catch_unwind(|| block.load(3)).is_err());
-        assert!(std::panic::catch_unwind(|| block.lock(None).map(|_| ())).is_err());
+        assert!(std::panic::catch_unwind(|| block.lock().map(|_| ())).is_err());
     }
 
     #[test]
@@ -404,7 +455,7 @@ mod tests {
         };
         let reopened = open(Access::Locked).unwrap();
         assert_eq!(reopened.len(), 4);
-        assert_eq!(reopened.lock(None).unwrap().0[3], 7);
+        assert_eq!(reopened.lock().unwrap()[3], 7);
         assert!(open(Access::Raw).is_err());
         let seg = block.segment().try_clone().unwrap();
         assert!(PodBlock::<u32>::open(seg, Access::Locked).is_err());
@@ -418,6 +469,6 @@ mod tests {
         empty.load_all(&mut []);
         assert_eq!(empty.len(), 0);
         let unit = PodBlock::create(Access::Locked, &[(), ()]).unwrap();
-        assert_eq!(unit.lock(None).unwrap().0.len(), 2);
+        assert_eq!(unit.lock().unwrap().len(), 2);
     }
 }
