@@ -81,12 +81,16 @@ mod process;
 pub mod shared_memory;
 #[cfg(target_os = "linux")]
 pub mod sharedctypes;
+#[cfg(target_os = "linux")]
+mod synchronize;
 
 pub use crate::spawn::{StartMethod, Target, get_start_method, set_start_method};
 pub use crate::sys::ForkPermit;
-#[cfg(target_os = "linux")]
-pub use sharedctypes::{Array, ArrayGuard, RawArray, RawValue, Value, ValueGuard};
 pub use process::{
     CurrentProcess, ParentProcess, Process, ProcessError, ProcessErrorKind, ProcessHandle,
     cpu_count, current_process, getpid, getppid, parent_process,
 };
+#[cfg(target_os = "linux")]
+pub use sharedctypes::{Array, ArrayGuard, RawArray, RawValue, Value, ValueGuard};
+#[cfg(target_os = "linux")]
+pub use synchronize::{AcquireTimeoutError, Lock, LockGuard, OwnerDied, TryAcquireError};

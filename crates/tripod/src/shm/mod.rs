@@ -24,6 +24,7 @@ mod pod;
 mod robust;
 mod segment;
 mod shared;
+pub(crate) mod sync_cells;
 pub(crate) mod words;
 
 pub(crate) use pod::{Access, PodBlock, PodGuard};

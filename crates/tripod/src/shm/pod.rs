@@ -28,7 +28,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-
 use bytemuck::Pod;
 
 use super::{RobustMutex, Segment, words};
@@ -126,7 +125,11 @@ impl<T: Pod> PodBlock<T> {
         let block = PodBlock::create_zeroed(access, values.len())?;
         // Not shared yet; the word copy is only the one way this file writes elements
         // outside a lock.
-        words::write(&block.segment, data_offset::<T>()?, bytemuck::cast_slice(values));
+        words::write(
+            &block.segment,
+            data_offset::<T>()?,
+            bytemuck::cast_slice(values),
+        );
         Ok(block)
     }
 
@@ -206,7 +209,8 @@ impl<T: Pod> PodBlock<T> {
 impl<T> PodBlock<T> {
     fn new(segment: Segment, access: Access, len: usize) -> PodBlock<T> {
         let segment = Arc::new(segment);
-        let lock = (access == Access::Locked).then(|| Lock::in_segment(Arc::clone(&segment), MUTEX));
+        let lock =
+            (access == Access::Locked).then(|| Lock::in_segment(Arc::clone(&segment), MUTEX));
         PodBlock {
             segment,
             access,
@@ -394,6 +398,12 @@ impl<T> Deref for PodGuard<'_, T> {
         // another process from opening it as raw), so nothing else reads or writes them
         // meanwhile. The mapping lives as long as the block the guard borrows.
         unsafe { std::slice::from_raw_parts(self.data.as_ptr(), self.len) }
+    }
+}
+
+impl<T> std::fmt::Debug for PodGuard<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PodGuard").field("len", &self.len).finish_non_exhaustive()
     }
 }
 

@@ -68,14 +68,17 @@ use std::time::{Duration, Instant};
 use serde::de::{Deserialize, Deserializer};
 use serde::ser::{Serialize, Serializer};
 
-use crate::multiprocessing::{AcquireTimeoutError, OwnerDied, TryAcquireError};
 #[cfg(doc)]
 use crate::multiprocessing::Lock;
+use crate::multiprocessing::{AcquireTimeoutError, OwnerDied, TryAcquireError};
 use crate::shm::{Access, PodBlock, Segment};
 use crate::wire;
 
 /// Sends a block as its segment (the descriptor goes through [`wire::fds`]).
-fn serialize_block<T, S: Serializer>(block: &PodBlock<T>, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_block<T, S: Serializer>(
+    block: &PodBlock<T>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     (**block.segment()).serialize(serializer)
 }
 
@@ -92,7 +95,10 @@ fn deserialize_block<'de, T: bytemuck::Pod, D: Deserializer<'de>>(
     })
 }
 
-fn map_died<G, H>(result: Result<G, OwnerDied<G>>, f: impl FnOnce(G) -> H) -> Result<H, OwnerDied<H>> {
+fn map_died<G, H>(
+    result: Result<G, OwnerDied<G>>,
+    f: impl FnOnce(G) -> H,
+) -> Result<H, OwnerDied<H>> {
     match result {
         Ok(guard) => Ok(f(guard)),
         Err(died) => Err(OwnerDied::new(f(died.into_guard()))),
@@ -106,9 +112,9 @@ fn map_try<G, H>(
     match result {
         Ok(guard) => Ok(f(guard)),
         Err(TryAcquireError::WouldBlock) => Err(TryAcquireError::WouldBlock),
-        Err(TryAcquireError::OwnerDied(died)) => {
-            Err(TryAcquireError::OwnerDied(OwnerDied::new(f(died.into_guard()))))
-        }
+        Err(TryAcquireError::OwnerDied(died)) => Err(TryAcquireError::OwnerDied(OwnerDied::new(
+            f(died.into_guard()),
+        ))),
     }
 }
 
