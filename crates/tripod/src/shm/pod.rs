@@ -403,7 +403,9 @@ impl<T> Deref for PodGuard<'_, T> {
 
 impl<T> std::fmt::Debug for PodGuard<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PodGuard").field("len", &self.len).finish_non_exhaustive()
+        f.debug_struct("PodGuard")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
     }
 }
 
