@@ -5,6 +5,7 @@
 
 use crate::scenario::Scenario;
 
+mod mpshared;
 mod process;
 mod process_tripod;
 mod threads;
@@ -15,5 +16,6 @@ pub fn all() -> Vec<&'static Scenario> {
     threads::SCENARIOS
         .iter()
         .chain(process::SCENARIOS)
+        .chain(mpshared::SCENARIOS)
         .collect()
 }
