@@ -93,4 +93,7 @@ pub use process::{
 #[cfg(target_os = "linux")]
 pub use sharedctypes::{Array, ArrayGuard, RawArray, RawValue, Value, ValueGuard};
 #[cfg(target_os = "linux")]
-pub use synchronize::{AcquireTimeoutError, Lock, LockGuard, OwnerDied, TryAcquireError};
+pub use synchronize::{
+    AcquireTimeoutError, Barrier, BoundedSemaphore, Condition, ConditionGuard, Event, Lock,
+    LockGuard, OwnerDied, RLock, RLockGuard, Semaphore, SemaphoreGuard, TryAcquireError,
+};

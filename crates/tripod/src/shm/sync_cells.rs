@@ -240,7 +240,9 @@ mod tests {
             s.spawn(|| {
                 assert_eq!(mutex.lock(None), Some(Locked::Clean));
                 assert_eq!(mutex.lock(None), Some(Locked::Clean));
-            });
+            })
+            .join() // a real join: the thread is gone, and the kernel has seen it go
+            .unwrap();
         });
         assert_eq!(holder(mutex), 0);
         assert_eq!(mutex.lock(None), Some(Locked::OwnerDied));

@@ -59,7 +59,7 @@ impl<G> OwnerDied<G> {
     /// let lock = Lock::new().unwrap();
     /// // A thread that ends while holding the lock, as a killed process would.
     /// std::thread::scope(|s| {
-    ///     s.spawn(|| std::mem::forget(lock.acquire().unwrap()));
+    ///     s.spawn(|| std::mem::forget(lock.acquire().unwrap())).join().unwrap();
     /// });
     /// let died = lock.acquire().unwrap_err();
     /// let _guard: &tripod::multiprocessing::LockGuard<'_> = died.get_ref();
@@ -78,7 +78,7 @@ impl<G> OwnerDied<G> {
     ///
     /// let lock = Lock::new().unwrap();
     /// std::thread::scope(|s| {
-    ///     s.spawn(|| std::mem::forget(lock.acquire().unwrap()));
+    ///     s.spawn(|| std::mem::forget(lock.acquire().unwrap())).join().unwrap();
     /// });
     /// let mut died = lock.acquire().unwrap_err();
     /// let _guard: &mut LockGuard<'_> = died.get_mut();
@@ -89,7 +89,6 @@ impl<G> OwnerDied<G> {
     }
 
     /// Applies `f` to the payload, keeping the signal.
-    #[allow(dead_code)] // used by Condition, landing next
     pub(crate) fn map<H>(self, f: impl FnOnce(G) -> H) -> OwnerDied<H> {
         OwnerDied::new(f(self.guard))
     }

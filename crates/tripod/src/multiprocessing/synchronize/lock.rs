@@ -333,7 +333,9 @@ mod tests {
     fn a_thread_that_dies_holding_it_hands_over_owner_died_once() {
         let lock = Lock::new().unwrap();
         std::thread::scope(|s| {
-            s.spawn(|| std::mem::forget(lock.acquire().unwrap()));
+            s.spawn(|| std::mem::forget(lock.acquire().unwrap()))
+                .join()
+                .unwrap();
         });
         assert!(!lock.locked());
         let died = lock.try_acquire().unwrap_err();

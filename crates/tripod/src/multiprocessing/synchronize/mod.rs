@@ -10,21 +10,21 @@
 //! acquirer an [`OwnerDied`] instead of a deadlock.
 #![forbid(unsafe_code)]
 
-// mod barrier;
-// mod condition;
+mod barrier;
+mod condition;
 mod error;
-// mod event;
+mod event;
 mod lock;
-// mod rlock;
-// mod semaphore;
+mod rlock;
+mod semaphore;
 
-// pub use barrier::Barrier;
-// pub use condition::{Condition, ConditionGuard};
+pub use barrier::Barrier;
+pub use condition::{Condition, ConditionGuard};
 pub use error::{AcquireTimeoutError, OwnerDied, TryAcquireError};
-// pub use event::Event;
+pub use event::Event;
 pub use lock::{Lock, LockGuard};
-// pub use rlock::{RLock, RLockGuard};
-// pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
+pub use rlock::{RLock, RLockGuard};
+pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -59,7 +59,6 @@ impl<T: Shared> Handle<T> {
     }
 
     /// Creates a fresh segment holding an initialised `T`.
-    #[allow(dead_code)] // used by the primitives landing next
     pub(crate) fn create(name: &str) -> std::io::Result<Self>
     where
         T: crate::shm::sync_cells::SyncCell,
@@ -71,12 +70,6 @@ impl<T: Shared> Handle<T> {
     #[inline]
     pub(crate) fn get(&self) -> &T {
         self.segment.at(self.offset)
-    }
-
-    /// Whether two handles name the same memory (same mapping and offset).
-    #[allow(dead_code)] // used by the primitives landing next
-    fn same(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.segment, &other.segment) && self.offset == other.offset
     }
 }
 
