@@ -6,6 +6,7 @@
 use crate::scenario::Scenario;
 
 mod mplock;
+mod mpshared;
 mod process;
 mod process_tripod;
 mod threads;
@@ -17,5 +18,6 @@ pub fn all() -> Vec<&'static Scenario> {
         .iter()
         .chain(process::SCENARIOS)
         .chain(mplock::SCENARIOS)
+        .chain(mpshared::SCENARIOS)
         .collect()
 }

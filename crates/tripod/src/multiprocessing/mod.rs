@@ -103,6 +103,10 @@
 pub mod connection;
 mod process;
 #[cfg(target_os = "linux")]
+pub mod shared_memory;
+#[cfg(target_os = "linux")]
+pub mod sharedctypes;
+#[cfg(target_os = "linux")]
 mod synchronize;
 
 pub use crate::spawn::{StartMethod, Target, get_start_method, set_start_method};
@@ -111,6 +115,8 @@ pub use process::{
     CurrentProcess, ParentProcess, Process, ProcessError, ProcessErrorKind, ProcessHandle,
     cpu_count, current_process, getpid, getppid, parent_process,
 };
+#[cfg(target_os = "linux")]
+pub use sharedctypes::{Array, ArrayGuard, RawArray, RawValue, Value, ValueGuard};
 #[cfg(target_os = "linux")]
 pub use synchronize::{
     AcquireTimeoutError, Barrier, BoundedSemaphore, Condition, ConditionGuard, Event, Lock,

@@ -20,11 +20,14 @@
 #![allow(dead_code, unused_imports)]
 
 pub(crate) mod futex;
+mod pod;
 mod robust;
 mod segment;
 mod shared;
 pub(crate) mod sync_cells;
+pub(crate) mod words;
 
+pub(crate) use pod::{Access, PodBlock, PodGuard};
 pub(crate) use robust::{Locked, RobustMutex};
 pub(crate) use segment::Segment;
 pub(crate) use shared::Shared;
