@@ -16,8 +16,6 @@
 //! `futex` and `RobustMutex`. What needs `unsafe` lives here, each block with a
 //! `// SAFETY:` comment.
 #![cfg(target_os = "linux")]
-// The engine lands before the public types that use it (queues, locks, values).
-#![allow(dead_code, unused_imports)]
 
 pub(crate) mod futex;
 mod pod;

@@ -230,10 +230,6 @@ impl<T> PodBlock<T> {
         self.len
     }
 
-    pub(crate) fn access(&self) -> Access {
-        self.access
-    }
-
     /// The lock of a locked block.
     ///
     /// # Panics

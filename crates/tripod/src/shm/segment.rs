@@ -110,6 +110,7 @@ impl Segment {
     }
 
     /// Another mapping of the same memory, with its own descriptor.
+    #[cfg(test)]
     pub(crate) fn try_clone(&self) -> io::Result<Segment> {
         Segment::map(self.fd.try_clone()?, self.len)
     }

@@ -124,11 +124,12 @@ fn merge(word: &AtomicU64, skew: usize, bytes: &[u8]) {
     });
 }
 
-/// Sets `len` bytes from `offset` to `byte`.
+/// Sets `len` bytes from `offset` to `byte` (for the tests).
 ///
 /// # Panics
 ///
 /// If the range is not inside the segment.
+#[cfg(test)]
 pub(crate) fn fill(segment: &Segment, offset: usize, len: usize, byte: u8) {
     check(segment, offset, len);
     let chunk = [byte; 4096];
