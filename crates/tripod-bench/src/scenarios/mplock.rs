@@ -1,4 +1,4 @@
-//! `mplock`: a process-shared lock (issue 4), acquire + release in ops/s (higher is better).
+//! `mplock.acquire`: a process-shared lock (issue 4), acquire + release in ops/s (higher is better).
 //!
 //! - `contended`: two child processes share one lock and each does `n` acquire/release
 //!   pairs; both are released together by a barrier (with the parent) and meet the parent
@@ -8,7 +8,7 @@
 //!
 //! tripod: `multiprocessing::Lock` (a robust process-shared pthread mutex), with
 //! `multiprocessing::Barrier`; 2M pairs per child, 5M uncontended. Python
-//! (`python/mplock.py`): `multiprocessing.Lock` (a POSIX semaphore) and
+//! (`python/mplock.acquire.py`): `multiprocessing.Lock` (a POSIX semaphore) and
 //! `multiprocessing.Barrier`, 500k pairs per child, 1M uncontended. Each child returns how
 //! many pairs it made, and the run checks the count.
 
@@ -21,7 +21,7 @@ use crate::scenario::{Ctx, Metric, Scenario};
 
 /// The `mplock` scenario.
 pub const SCENARIOS: &[Scenario] = &[Scenario {
-    name: "mplock",
+    name: "mplock.acquire",
     description: "multiprocessing Lock acquire/release: two processes on one lock, and uncontended (ops/s)",
     run: mplock,
 }];

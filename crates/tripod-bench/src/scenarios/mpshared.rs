@@ -1,4 +1,4 @@
-//! `mpvalue`: a shared counter in a `multiprocessing.Value`, incremented under its lock
+//! `mpvalue.increment`: a shared counter in a `multiprocessing.Value`, incremented under its lock
 //! (issue 4).
 //!
 //! - `uncontended`: one process, `*v.lock() += 1` (Python: `with v.get_lock(): v.value +=
@@ -7,7 +7,7 @@
 //!   started and joined inside the timing (a few ms of the run), in total **increments/s**.
 //!
 //! Each run checks the counter's final value, so no increment can go missing unnoticed.
-//! Python peer: `python/mpvalue.py` (`multiprocessing.Value('q', 0)`, whose lock is an
+//! Python peer: `python/mpvalue.increment.py` (`multiprocessing.Value('q', 0)`, whose lock is an
 //! `RLock`, with its default start method).
 
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ use tripod::multiprocessing::{Process, Value};
 
 /// The `mpvalue` scenario.
 pub const SCENARIOS: &[Scenario] = &[Scenario {
-    name: "mpvalue",
+    name: "mpvalue.increment",
     description: "Value counter += 1 under its lock: one process, and two child processes (increments/s)",
     run: mpvalue,
 }];

@@ -10,7 +10,7 @@ import time
 
 import _bench
 
-SCENARIO = "mpvalue"
+SCENARIO = "mpvalue.increment"
 
 
 def bump(counter, n):

@@ -12,7 +12,7 @@ import time
 
 import _bench
 
-SCENARIO = "mplock"
+SCENARIO = "mplock.acquire"
 PATIENCE = 60
 
 
