@@ -212,6 +212,23 @@ fn returns_the_value() {
 }
 
 #[test]
+fn a_child_that_returned_has_exit_code_zero_after_the_join() {
+    let _serial = serial();
+    for method in all_methods() {
+        let p = Process::new(adder, (1, 2))
+            .start_method(method)
+            .start()
+            .unwrap();
+        assert!(p.join_timeout(Duration::from_secs(10)), "{method:?}");
+        assert!(!p.is_alive(), "{method:?}");
+        // For a fork server's child the status arrives after the end: asked for here.
+        assert_eq!(p.exitcode(), Some(0), "{method:?}");
+        assert_eq!(p.exitcode(), Some(0), "{method:?}");
+        assert_eq!(p.join().unwrap(), 3, "{method:?}");
+    }
+}
+
+#[test]
 fn arguments_of_several_types_and_arities() {
     let _serial = serial();
     let p = Process::new(no_args, ()).start().unwrap();

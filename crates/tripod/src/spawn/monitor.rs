@@ -38,6 +38,9 @@ struct State {
     exitcode: Option<ExitCode>,
     /// The child has exited and, if it is this process's, has been reaped.
     ended: bool,
+    /// A fork server's child that ended after reporting its outcome: its exit status is
+    /// still on its way from the server, and is read when somebody asks for it.
+    status_pending: bool,
 }
 
 /// Everything the parent sends.
@@ -122,6 +125,7 @@ impl Monitor {
                 outcome: None,
                 exitcode: None,
                 ended: false,
+                status_pending: false,
             }),
             done: Condvar::new(),
         });
@@ -178,6 +182,17 @@ impl Monitor {
                 let exited = sys::wait_exited(self.pid);
                 let mut state = self.lock();
                 state.exitcode = exited.and_then(|()| sys::reap_blocking(self.pid)).ok();
+                state
+            }
+            // A child that reported its outcome has ended once its pidfd is readable; the
+            // exit status the server sends after reaping it is read only when asked for
+            // (`exitcode`), which saves a join the server's round trip.
+            Reaper::Server(_) if outcome.is_ok() && self.pidfd.is_some() => {
+                if let Some(pidfd) = &self.pidfd {
+                    let _ = sys::poll_readable(pidfd.as_fd(), None);
+                }
+                let mut state = self.lock();
+                state.status_pending = true;
                 state
             }
             // The server reaps its children; `signal` goes through the pidfd.
@@ -237,8 +252,12 @@ impl Monitor {
     pub(crate) fn exitcode(&self) -> Option<ExitCode> {
         {
             let state = self.lock();
-            if state.ended {
+            if state.ended && !state.status_pending {
                 return state.exitcode;
+            }
+            if state.ended {
+                drop(state);
+                return self.pending_status();
             }
         }
         let pidfd = self.pidfd.as_ref()?;
@@ -254,6 +273,22 @@ impl Monitor {
             }
             _ => None,
         }
+    }
+
+    /// Reads the exit status that the fork server sends for a child that has ended.
+    fn pending_status(&self) -> Option<ExitCode> {
+        // The order of `finish`: the reaper, then the state.
+        let mut reaper = self.reaper.lock().unwrap_or_else(|e| e.into_inner());
+        if self.lock().status_pending {
+            let code = match &mut *reaper {
+                Reaper::Server(replies) => replies.wait_exit().ok(),
+                Reaper::Own => None,
+            };
+            let mut state = self.lock();
+            state.exitcode = code;
+            state.status_pending = false;
+        }
+        self.lock().exitcode
     }
 
     /// Whether the child has exited.
@@ -286,11 +321,10 @@ impl Monitor {
         }
     }
 
-    /// Takes the outcome after [`wait`](Monitor::wait) returned true, with the exit status
-    /// if it is known.
-    pub(crate) fn take_outcome(&self) -> (Option<Result<RawOutcome, WireError>>, Option<ExitCode>) {
-        let mut state = self.lock();
-        (state.outcome.take(), state.exitcode)
+    /// Takes the outcome after [`wait`](Monitor::wait) returned true; the exit status is
+    /// [`exitcode`](Monitor::exitcode), fetched only where it is needed.
+    pub(crate) fn take_outcome(&self) -> Option<Result<RawOutcome, WireError>> {
+        self.lock().outcome.take()
     }
 }
 

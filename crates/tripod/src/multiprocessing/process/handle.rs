@@ -272,7 +272,9 @@ impl<R: DeserializeOwned> ProcessHandle<R> {
     /// ```
     pub fn join(self) -> Result<R, ProcessError> {
         self.monitor.wait(None);
-        let (outcome, code) = self.monitor.take_outcome();
+        let outcome = self.monitor.take_outcome();
+        // The exit status only annotates errors; a fork server child's comes a moment later.
+        let code = || self.monitor.exitcode();
         let raw = match outcome {
             Some(Ok(raw)) => raw,
             // The connection ended (end of stream, or reset when the child died with unread
@@ -287,17 +289,17 @@ impl<R: DeserializeOwned> ProcessHandle<R> {
                     ProcessErrorKind::Protocol,
                     format!("cannot read the child's result: {e}"),
                 )
-                .with_exitcode_opt(code)
+                .with_exitcode_opt(code())
                 .with_source(e));
             }
-            _ => return Err(ProcessError::died(code)),
+            _ => return Err(ProcessError::died(code())),
         };
         let parsed = raw.parse().map_err(|e| {
             ProcessError::new(
                 ProcessErrorKind::Protocol,
                 format!("cannot read the child's result: {e}"),
             )
-            .with_exitcode_opt(code)
+            .with_exitcode_opt(code())
         })?;
         match parsed {
             ParsedOutcome::Ok(bytes) => wire::decode(bytes).map_err(|e| {
@@ -305,11 +307,11 @@ impl<R: DeserializeOwned> ProcessHandle<R> {
                     ProcessErrorKind::Decode,
                     format!("cannot decode the child's result: {e}"),
                 )
-                .with_exitcode_opt(code)
+                .with_exitcode_opt(code())
                 .with_source(e)
             }),
             ParsedOutcome::Panicked(message) => {
-                Err(ProcessError::panicked(PanicError::new(message), code))
+                Err(ProcessError::panicked(PanicError::new(message), code()))
             }
             ParsedOutcome::Failed(kind, message) => {
                 let (kind, message) = match kind {
@@ -327,7 +329,7 @@ impl<R: DeserializeOwned> ProcessHandle<R> {
                         format!("the child refused the conversation: {message}"),
                     ),
                 };
-                Err(ProcessError::new(kind, message).with_exitcode_opt(code))
+                Err(ProcessError::new(kind, message).with_exitcode_opt(code()))
             }
         }
     }
