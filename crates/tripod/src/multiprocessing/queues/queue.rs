@@ -141,8 +141,9 @@ impl<T> QueueBuilder<T> {
     }
 
     /// The bytes of the ring: rounded up to a power of two, at least 4 KiB, at most 1 GiB
-    /// ([`build`](QueueBuilder::build) fails above). [`DEFAULT_CAPACITY`] by default. Memory
-    /// is only committed as the ring is used.
+    /// ([`build`](QueueBuilder::build) fails above). [`DEFAULT_CAPACITY`] by default. The
+    /// first 16 MiB of the ring are committed (and mapped) at once, so that the first items
+    /// pay no page faults; the rest as the ring is used.
     ///
     /// ```
     /// use tripod::multiprocessing::Queue;
