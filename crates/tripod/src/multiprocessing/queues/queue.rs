@@ -323,8 +323,8 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// use tripod::multiprocessing::{PutError, Queue};
     ///
     /// let q = Queue::with_maxsize(1).unwrap();
-    /// q.try_put("a").unwrap();
-    /// assert!(matches!(q.try_put("b"), Err(PutError::Full("b"))));
+    /// q.try_put('a').unwrap();
+    /// assert!(matches!(q.try_put('b'), Err(PutError::Full('b'))));
     /// ```
     pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
         self.put_with(item, self.wait(Some(Instant::now()), true))
@@ -490,9 +490,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// use tripod::multiprocessing::Queue;
     ///
     /// let q = Queue::new().unwrap();
-    /// q.put_many(["a", "b", "c"]).unwrap();
-    /// assert_eq!(q.get_many(2).unwrap(), ["a", "b"]);
-    /// assert_eq!(q.get_many(2).unwrap(), ["c"]);
+    /// q.put_many(['a', 'b', 'c']).unwrap();
+    /// assert_eq!(q.get_many(2).unwrap(), ['a', 'b']);
+    /// assert_eq!(q.get_many(2).unwrap(), ['c']);
     /// ```
     pub fn get_many(&self, max: usize) -> Result<Vec<T>, GetError> {
         assert!(max > 0, "get_many needs a max of at least 1");
