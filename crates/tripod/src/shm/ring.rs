@@ -835,8 +835,9 @@ impl Producer<'_> {
                 ring.lock_side(&h.producer, wait)?;
                 self.locked = true;
             }
-            // Only `put_lock` holders store `tail`, and the lock orders them.
-            let (t_pos, t_cnt) = unpack(h.tail.word.load(Relaxed));
+            // Only `put_lock` holders store `tail`, and the lock orders them (`Acquire` all
+            // the same, for a previous holder that died: free on the targets we run on).
+            let (t_pos, t_cnt) = unpack(h.tail.word.load(Acquire));
             let need = ring.need_at(t_pos, rec);
             if ring.fits(t_pos, t_cnt, h.producer.cache.load(Relaxed), need, count) {
                 return Ok((t_pos, t_cnt, need));
@@ -938,7 +939,7 @@ impl Producer<'_> {
     fn fits_whole_message_now(&self, len: usize) -> bool {
         let ring = self.ring;
         let h = ring.h();
-        let (t_pos, t_cnt) = unpack(h.tail.word.load(Relaxed));
+        let (t_pos, t_cnt) = unpack(h.tail.word.load(Acquire));
         let head = h.head.word.load(Acquire);
         let chunk = ring.capacity / 4;
         let (mut pos, mut sent, mut first) = (t_pos, 0, true);
@@ -998,8 +999,9 @@ impl<'a> Taker<'a> {
     ///
     /// Not by itself; the caller holds `get_lock`.
     fn new(ring: &'a Ring) -> Taker<'a> {
-        // Only `get_lock` holders store `head`, and the lock orders them.
-        let stored = ring.h().head.word.load(Relaxed);
+        // Only `get_lock` holders store `head`, and the lock orders them (`Acquire` as in
+        // `Producer::wait_room`).
+        let stored = ring.h().head.word.load(Acquire);
         let (h_pos, h_cnt) = unpack(stored);
         Taker {
             ring,
@@ -1480,6 +1482,7 @@ mod tests {
                     let rec = RECORD_HEADER + pad8(len);
                     let (t_pos, t_cnt, need) =
                         producer.wait_room(rec, i == 0, &now(), false).unwrap();
+                    producer.side().long_hold.store(1, Relaxed);
                     producer.publish_record(t_pos, t_cnt, need, rec, kind, len, &parts, false);
                 }
                 std::mem::forget(producer);
@@ -1495,7 +1498,11 @@ mod tests {
         let big = message(1, 1 << 16);
         die_mid_message(&ring, &big, 2);
         assert_eq!(ring.len(), 0);
-        ring.put(b"next", &within(LONG)).unwrap();
+        assert_eq!(ring.h().producer.long_hold.load(SeqCst), 1);
+        // The dead producer's long hold does not make a non-blocking put give up: the lock
+        // is free (owner died) and the next holder clears the flag.
+        ring.put(b"next", &now()).unwrap();
+        assert_eq!(ring.h().producer.long_hold.load(SeqCst), 0);
         assert_eq!(ring.len(), 1);
         assert_eq!(get_one(&ring, &within(LONG)).unwrap(), b"next");
         assert_eq!(get_one(&ring, &now()), Err(Fail::Timeout));
@@ -1546,6 +1553,26 @@ mod tests {
         assert_eq!(get_one(&ring, &within(LONG)).unwrap(), b"after");
         assert_eq!(ring.len(), 0);
         assert_eq!(ring.h().consumer.long_hold.load(SeqCst), 0);
+    }
+
+    #[test]
+    fn a_getter_that_died_reading_a_message_leaves_it_to_the_next() {
+        let ring = ring(4096, 0);
+        ring.put(b"first", &now()).unwrap();
+        ring.put(b"second", &now()).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                ring.lock_side(&ring.h().consumer, &now()).unwrap();
+                let taker = Taker::new(&ring);
+                // Dies holding get_lock, before moving the head.
+                std::mem::forget(taker);
+            })
+            .join()
+            .unwrap();
+        });
+        assert_eq!(get_one(&ring, &now()).unwrap(), b"first");
+        assert_eq!(get_one(&ring, &now()).unwrap(), b"second");
+        assert_eq!(ring.len(), 0);
     }
 
     #[test]
