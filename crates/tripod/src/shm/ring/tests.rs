@@ -458,3 +458,68 @@ fn open_checks_the_header() {
     let err = Ring::open(plain, "alpha::A", RingKind::Queue, &[RingKind::Queue]).unwrap_err();
     assert!(err.contains("magic"), "{err}");
 }
+
+#[test]
+fn an_assembling_getter_waits_for_a_live_producer_and_try_get_does_not_wait_for_it() {
+    let ring = ring(4096, 0);
+    let big = message(6, 2000); // two chunks of <= 1024 bytes
+    let (go_on, resume) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let (ring, big) = (&ring, &big);
+        let producer = s.spawn(move || {
+            let mut producer = ring.producer(&now()).unwrap();
+            let total = (big.len() as u64).to_le_bytes();
+            let first = &big[..1024];
+            let rec = RECORD_HEADER + pad8(8 + 1024);
+            let (t_pos, t_cnt, need) = producer.wait_room(rec, true, &now(), false).unwrap();
+            producer.side().long_hold.store(1, Relaxed);
+            producer.publish_record(
+                t_pos,
+                t_cnt,
+                need,
+                rec,
+                FIRST,
+                8 + 1024,
+                &[&total, first],
+                false,
+            );
+            // Alive, holding put_lock, in the middle of the message.
+            resume.recv().unwrap();
+            let rest = &big[1024..];
+            let rec = RECORD_HEADER + pad8(rest.len());
+            let (t_pos, t_cnt, need) = producer.wait_room(rec, false, &now(), false).unwrap();
+            producer.publish_record(t_pos, t_cnt, need, rec, LAST, rest.len(), &[rest], true);
+        });
+        let deadline = Instant::now() + LONG;
+        while tail_word(ring).0 == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the first chunk was never published"
+            );
+            std::thread::yield_now();
+        }
+        // A timeout shorter than the wait for the rest: it applies to the start only.
+        let getter = s.spawn(|| get_one(ring, &within(Duration::from_millis(1))));
+        while ring.h().consumer.long_hold.load(SeqCst) == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the getter never took the first chunk"
+            );
+            std::thread::yield_now();
+        }
+        // Another getter does not wait behind a getter assembling a chunked message.
+        assert_eq!(get_one(ring, &now()), Err(Fail::Timeout));
+        // The assembling getter outlives its own (1 ms) timeout: it has begun the message,
+        // and its producer is alive. Several assembly slices pass before we let it go on.
+        let wait_until = Instant::now() + ASSEMBLY_SLICE * 3;
+        while Instant::now() < wait_until {
+            assert!(!getter.is_finished());
+            std::thread::yield_now();
+        }
+        go_on.send(()).unwrap();
+        producer.join().unwrap();
+        assert_eq!(&getter.join().unwrap().unwrap(), big);
+    });
+    assert_eq!(ring.len(), 0);
+    assert_eq!(ring.h().consumer.long_hold.load(SeqCst), 0);
+}
