@@ -119,6 +119,10 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
 
     /// Waits until every item put has been marked done (Python's `join()`).
     ///
+    /// An item that nobody marks done keeps it waiting, as in Python: also one lost with a
+    /// getter killed while reading it. Where consumers may be killed, prefer
+    /// [`join_timeout`](JoinableQueue::join_timeout).
+    ///
     /// ```
     /// use tripod::multiprocessing::JoinableQueue;
     ///
