@@ -158,7 +158,10 @@ fn four_producers_and_four_consumers_deliver_a_million_messages_exactly_once() {
     assert_eq!(count, PRODUCERS * PER_PRODUCER);
     assert_eq!(sum, want_sum, "checksum (sum) of the delivered messages");
     assert_eq!(xor, want_xor, "checksum (xor) of the delivered messages");
-    assert!(q.is_empty(), "only the sentinels were left, and each was taken");
+    assert!(
+        q.is_empty(),
+        "only the sentinels were left, and each was taken"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -258,7 +261,9 @@ fn kill_a_producer_mid_put(q: Queue<Msg>, words: usize, kill_after: u64) -> u64 
         .unwrap();
     // The getter keeps taking while the producer keeps putting; kill it in full flow.
     loop {
-        let seen = seen_rx.recv_timeout(LONG).expect("the producer's messages flow");
+        let seen = seen_rx
+            .recv_timeout(LONG)
+            .expect("the producer's messages flow");
         if seen >= kill_after {
             break;
         }
@@ -434,10 +439,7 @@ fn ten_mebibytes_through_a_64_kib_ring_both_ways() {
     assert_eq!(child.join().unwrap(), SIZE);
     assert_eq!(back.len(), SIZE);
     assert!(
-        back.iter()
-            .rev()
-            .enumerate()
-            .all(|(i, &b)| b == byte_at(i)),
+        back.iter().rev().enumerate().all(|(i, &b)| b == byte_at(i)),
         "the reversed message came back intact"
     );
     assert!(inbox.is_empty() && outbox.is_empty());
@@ -456,7 +458,9 @@ tripod::task!(put_and_exit);
 #[test]
 fn a_producer_that_exits_right_after_put_loses_nothing() {
     let q = Queue::new().unwrap();
-    let child = Process::new(put_and_exit, (q.clone(), 1000)).start().unwrap();
+    let child = Process::new(put_and_exit, (q.clone(), 1000))
+        .start()
+        .unwrap();
     // Joined first: in Python, joining a process with unflushed queued data deadlocks.
     child.join().unwrap();
     assert_eq!(q.len(), 1000);
@@ -578,7 +582,10 @@ fn joinable_queue_join_waits_for_every_task_done_in_a_child() {
         q.put(i).unwrap();
     }
     assert_eq!(q.unfinished_tasks(), N as usize);
-    assert!(!q.join_timeout(Duration::from_millis(20)), "nothing done yet");
+    assert!(
+        !q.join_timeout(Duration::from_millis(20)),
+        "nothing done yet"
+    );
     let go = Event::new().unwrap();
     let child = Process::new(work_then_done, (q.clone(), N, go.clone()))
         .start()
@@ -686,7 +693,10 @@ fn put_many_stops_at_an_item_that_cannot_be_encoded() {
         Err(PutError::Encode(Item::Poison, _)) => {}
         other => panic!("expected Encode(Poison), got {other:?}"),
     }
-    assert!(q.is_empty(), "a message that failed to encode leaves nothing behind");
+    assert!(
+        q.is_empty(),
+        "a message that failed to encode leaves nothing behind"
+    );
 }
 
 #[test]
@@ -775,7 +785,10 @@ fn simple_queue_puts_and_gets_across_processes() {
     }
     assert!(q.is_empty());
     q.close();
-    assert!(matches!(q.put((0, String::new())), Err(PutError::Closed(_))));
+    assert!(matches!(
+        q.put((0, String::new())),
+        Err(PutError::Closed(_))
+    ));
     assert!(matches!(q.get(), Err(GetError::Closed)));
 }
 

@@ -193,11 +193,17 @@ fn ints(producers: u64, consumers: u64, n: u64) -> Duration {
             consumers
                 .into_iter()
                 .map(|c| c.join().expect("the consumer returns"))
-                .fold((0u64, 0u64), |(n, s), (cn, cs)| (n + cn, s.wrapping_add(cs)))
+                .fold((0u64, 0u64), |(n, s), (cn, cs)| {
+                    (n + cn, s.wrapping_add(cs))
+                })
         }
     });
     let m = share * producers;
-    assert_eq!((count, sum), (m, m * (m - 1) / 2), "every message arrived once");
+    assert_eq!(
+        (count, sum),
+        (m, m * (m - 1) / 2),
+        "every message arrived once"
+    );
     assert!(q.is_empty());
     elapsed
 }
