@@ -103,6 +103,8 @@
 pub mod connection;
 mod process;
 #[cfg(target_os = "linux")]
+mod queues;
+#[cfg(target_os = "linux")]
 pub mod shared_memory;
 #[cfg(target_os = "linux")]
 pub mod sharedctypes;
@@ -114,6 +116,10 @@ pub use crate::sys::ForkPermit;
 pub use process::{
     CurrentProcess, ParentProcess, Process, ProcessError, ProcessErrorKind, ProcessHandle,
     cpu_count, current_process, getpid, getppid, parent_process,
+};
+#[cfg(target_os = "linux")]
+pub use queues::{
+    DEFAULT_CAPACITY, GetError, JoinableQueue, PutError, Queue, QueueBuilder, SimpleQueue,
 };
 #[cfg(target_os = "linux")]
 pub use sharedctypes::{Array, ArrayGuard, RawArray, RawValue, Value, ValueGuard};

@@ -19,6 +19,7 @@
 
 pub(crate) mod futex;
 mod pod;
+pub(crate) mod ring;
 mod robust;
 mod segment;
 mod shared;

@@ -35,6 +35,47 @@ pub(crate) fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, WireEr
         .map_err(|e| WireError::new(WireErrorKind::Encode, with_custom_detail(e.to_string())))
 }
 
+/// Appends the encoding of `value` (the version byte, then postcard) to `out`, without
+/// allocating when `out` has room: a sender that reuses one buffer pays no allocation per
+/// message. On error `out` is truncated back to what it held before.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) fn encode_into<T: Serialize + ?Sized>(
+    value: &T,
+    out: &mut Vec<u8>,
+) -> Result<(), WireError> {
+    CUSTOM_ERROR.with(|c| c.borrow_mut().take());
+    let start = out.len();
+    out.push(FORMAT_VERSION);
+    postcard::serialize_with_flavor(value, AppendTo(&mut *out)).map_err(|e| {
+        out.truncate(start);
+        WireError::new(WireErrorKind::Encode, with_custom_detail(e.to_string()))
+    })
+}
+
+/// A postcard output that appends to a borrowed `Vec` (postcard's own `StdVec` owns its
+/// vector, which a reused buffer cannot give away).
+struct AppendTo<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for AppendTo<'_> {
+    type Output = ();
+
+    #[inline]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    #[inline]
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
 /// Decodes bytes written by [`encode`]. Trailing bytes are an error: a message is exactly
 /// one value.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WireError> {
@@ -80,6 +121,18 @@ mod tests {
         let err = decode::<u8>(&bytes).unwrap_err();
         assert_eq!(err.kind(), WireErrorKind::Decode);
         assert!(err.to_string().contains("left over"), "{err}");
+    }
+
+    #[test]
+    fn encode_into_appends_and_reuses_the_buffer() {
+        let mut out = Vec::with_capacity(64);
+        encode_into(&(1u8, "ab"), &mut out).unwrap();
+        assert_eq!(out, encode(&(1u8, "ab")).unwrap());
+        let ptr = out.as_ptr();
+        out.clear();
+        encode_into(&300u32, &mut out).unwrap();
+        assert_eq!(out.as_ptr(), ptr, "no new allocation when there is room");
+        assert_eq!(decode::<u32>(&out).unwrap(), 300);
     }
 
     #[test]
