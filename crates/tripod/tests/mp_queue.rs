@@ -213,7 +213,13 @@ fn payload(seq: u64, words: usize) -> Vec<u64> {
 
 /// Puts `Data` messages 0, 1, 2, ... until killed.
 fn put_forever(q: Queue<Msg>, words: usize) {
-    for seq in 0.. {
+    put_from(q, 0, u64::MAX, words);
+}
+tripod::task!(put_forever);
+
+/// Puts `Data` messages `first..end`.
+fn put_from(q: Queue<Msg>, first: u64, end: u64, words: usize) {
+    for seq in first..end {
         let msg = Msg::Data {
             seq,
             payload: payload(seq, words),
@@ -221,7 +227,7 @@ fn put_forever(q: Queue<Msg>, words: usize) {
         put(&q, msg);
     }
 }
-tripod::task!(put_forever);
+tripod::task!(put_from);
 
 /// Sets the markers' payloads apart from the data's.
 const MARKED: u64 = 1 << 31;
@@ -306,6 +312,142 @@ fn a_producer_killed_mid_chunk_of_a_message_larger_than_the_ring_corrupts_nothin
     // The queue carries on in both directions.
     put(&q, Msg::Stop);
     assert_eq!(get(&q), Msg::Stop);
+}
+
+/// Producers killed one after the other in the middle of large messages while another
+/// producer keeps putting: the steady producer's messages all arrive, intact and in order,
+/// and each killed producer's complete messages arrive in order before the next one's.
+#[test]
+fn producers_killed_again_and_again_beside_a_steady_one_corrupt_nothing() {
+    const WORDS: usize = 64 << 10; // ~600 KiB encoded, through a 64 KiB ring
+    const STEADY: u64 = 1 << 40;
+    const STEADY_N: u64 = 30;
+    const ROUNDS: u64 = 6;
+    let q = Queue::builder().capacity(64 << 10).build().unwrap();
+    let (seen_tx, seen_rx) = mpsc::channel::<u64>();
+    let getter = {
+        let q = q.clone();
+        std::thread::spawn(move || {
+            let (mut steady_next, mut doomed_last, mut doomed) = (STEADY, None, 0u64);
+            loop {
+                match get(&q) {
+                    Msg::Data { seq, payload: got } => {
+                        assert!(got == payload(seq, WORDS), "message {seq:#x} is intact");
+                        if seq >= STEADY {
+                            assert_eq!(seq, steady_next, "the steady producer's order");
+                            steady_next += 1;
+                        } else {
+                            let expected = match doomed_last {
+                                Some(last) if last >> 20 == seq >> 20 => last + 1,
+                                Some(last) => {
+                                    assert!(seq >> 20 > last >> 20, "{seq:#x} after {last:#x}");
+                                    seq & !0xF_FFFF
+                                }
+                                None => seq & !0xF_FFFF,
+                            };
+                            assert_eq!(seq, expected, "a killed producer's messages in order");
+                            doomed_last = Some(seq);
+                            doomed += 1;
+                            let _ = seen_tx.send(seq >> 20);
+                        }
+                    }
+                    Msg::Marker(..) => panic!("no markers here"),
+                    Msg::Stop => return (steady_next - STEADY, doomed),
+                }
+            }
+        })
+    };
+    let steady = Process::new(put_from, (q.clone(), STEADY, STEADY + STEADY_N, WORDS))
+        .start()
+        .unwrap();
+    for round in 0..ROUNDS {
+        let first = round << 20;
+        let doomed = Process::new(put_from, (q.clone(), first, first + (1 << 20), WORDS))
+            .start()
+            .unwrap();
+        // Killed once one of its messages arrived, in the middle of a later one.
+        while seen_rx
+            .recv_timeout(LONG)
+            .expect("the doomed producer's messages flow")
+            != round
+        {}
+        doomed.kill().unwrap();
+        assert_eq!(doomed.join().unwrap_err().signal(), Some(9));
+    }
+    steady.join().unwrap();
+    put(&q, Msg::Stop);
+    let (steady_got, doomed_got) = getter.join().expect("the getter checked every message");
+    assert_eq!(steady_got, STEADY_N);
+    assert!(doomed_got >= ROUNDS);
+    assert!(q.is_empty());
+}
+
+/// A type whose odd values encode but do not decode.
+#[derive(Debug, PartialEq, Serialize)]
+struct EvenOnly(u32);
+
+impl<'de> Deserialize<'de> for EvenOnly {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u32::deserialize(d)?;
+        if n % 2 == 1 {
+            return Err(serde::de::Error::custom("odd"));
+        }
+        Ok(EvenOnly(n))
+    }
+}
+
+#[test]
+fn a_message_that_cannot_be_decoded_is_consumed_and_the_next_one_comes() {
+    let q = Queue::new().unwrap();
+    q.put_many([EvenOnly(2), EvenOnly(3), EvenOnly(4)]).unwrap();
+    assert_eq!(q.get().unwrap(), EvenOnly(2));
+    match q.get() {
+        Err(GetError::Decode(err)) => assert_eq!(err.kind(), WireErrorKind::Decode),
+        other => panic!("expected Decode, got {other:?}"),
+    }
+    assert_eq!(q.len(), 1);
+    assert_eq!(q.get().unwrap(), EvenOnly(4));
+    // In a batch, the bad one ends the batch or comes as the error; nothing is lost twice.
+    q.put_many([EvenOnly(6), EvenOnly(7), EvenOnly(8)]).unwrap();
+    let mut got = Vec::new();
+    let mut errors = 0;
+    while got.len() + errors < 3 {
+        match q.get_many(10) {
+            Ok(batch) => got.extend(batch),
+            Err(GetError::Decode(_)) => errors += 1,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(got, [EvenOnly(6), EvenOnly(8)]);
+    assert_eq!(errors, 1);
+    assert!(q.is_empty());
+}
+
+#[test]
+fn a_put_timeout_that_runs_out_mid_message_leaves_nothing_behind() {
+    // 1 MiB through a 64 KiB ring with nobody getting: the put fills the ring with the
+    // first chunks, then times out waiting for room.
+    let q = Queue::builder().capacity(64 << 10).build().unwrap();
+    let big = vec![0x5Au8; 1 << 20];
+    let timeout = Duration::from_millis(50);
+    let start = Instant::now();
+    match q.put_timeout(big.clone(), timeout) {
+        Err(PutError::Full(back)) => assert!(back == big),
+        other => panic!("expected Full, got {:?}", other.map_err(|e| e.to_string())),
+    }
+    assert!(start.elapsed() >= timeout);
+    assert_eq!(q.len(), 0, "the item is not in the queue");
+    assert!(matches!(q.try_get(), Err(GetError::Empty)));
+    // The next message, small or large, goes through whole.
+    std::thread::scope(|s| {
+        let getter = s.spawn(|| (get(&q), get(&q)));
+        put(&q, vec![1u8, 2, 3]);
+        put(&q, big.clone());
+        let (small, large) = getter.join().unwrap();
+        assert_eq!(small, [1, 2, 3]);
+        assert!(large == big);
+    });
+    assert!(q.is_empty());
 }
 
 // ---------------------------------------------------------------------------------------
