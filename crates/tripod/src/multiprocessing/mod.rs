@@ -60,6 +60,36 @@
 //! [`connection::Listener`] and [`connection::Client`] connect processes over TCP or Unix
 //! sockets, with an HMAC challenge-response on an `authkey`.
 //!
+//! # Queues across processes (Linux)
+//!
+//! [`Queue`], [`JoinableQueue`] and [`SimpleQueue`] are Python's process queues, for any
+//! `T: Serialize + DeserializeOwned`. Each is a ring buffer in shared memory: a put encodes
+//! the item and copies it into the ring itself (there is no feeder thread, so once `put`
+//! returns the item is in the queue, even if the process exits at once), and a get decodes
+//! it straight from the ring. Handles are cheap to [`Clone`] and are arguments of child
+//! processes like any other value. Robust locks keep the queue intact when a process is
+//! killed in the middle of a put or a get (see [Crash safety](Queue#crash-safety)).
+//!
+//! ```
+//! use tripod::multiprocessing::{Process, Queue};
+//!
+//! fn square(tasks: Queue<Option<u64>>, results: Queue<u64>) {
+//!     while let Some(x) = tasks.get().unwrap() {
+//!         results.put(x * x).unwrap();
+//!     }
+//! }
+//! tripod::task!(square);
+//!
+//! let tasks = Queue::new().unwrap();
+//! let results = Queue::new().unwrap();
+//! let worker = Process::new(square, (tasks.clone(), results.clone())).start().unwrap();
+//! tasks.put_many((1..=4).map(Some).chain([None])).unwrap();
+//! let mut got: Vec<u64> = (0..4).map(|_| results.get().unwrap()).collect();
+//! got.sort();
+//! assert_eq!(got, [1, 4, 9, 16]);
+//! worker.join().unwrap();
+//! ```
+//!
 //! # Synchronisation across processes (Linux)
 //!
 //! [`Lock`], [`RLock`], [`Semaphore`], [`BoundedSemaphore`], [`Event`], [`Condition`] and

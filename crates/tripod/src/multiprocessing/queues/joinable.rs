@@ -68,7 +68,7 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// use tripod::multiprocessing::JoinableQueue;
     ///
     /// let q = JoinableQueue::new().unwrap();
-    /// q.put("job").unwrap();
+    /// q.put("job".to_owned()).unwrap();
     /// assert_eq!(q.unfinished_tasks(), 1);
     /// ```
     pub fn new() -> io::Result<JoinableQueue<T>> {

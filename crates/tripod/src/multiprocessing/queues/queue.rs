@@ -141,8 +141,9 @@ impl<T> QueueBuilder<T> {
     }
 
     /// The bytes of the ring: rounded up to a power of two, at least 4 KiB, at most 1 GiB
-    /// ([`build`](QueueBuilder::build) fails above). [`DEFAULT_CAPACITY`] by default. Memory
-    /// is only committed as the ring is used.
+    /// ([`build`](QueueBuilder::build) fails above). [`DEFAULT_CAPACITY`] by default. The
+    /// first 16 MiB of the ring are committed (and mapped) at once, so that the first items
+    /// pay no page faults; the rest as the ring is used.
     ///
     /// ```
     /// use tripod::multiprocessing::Queue;
@@ -322,8 +323,8 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// use tripod::multiprocessing::{PutError, Queue};
     ///
     /// let q = Queue::with_maxsize(1).unwrap();
-    /// q.try_put("a").unwrap();
-    /// assert!(matches!(q.try_put("b"), Err(PutError::Full("b"))));
+    /// q.try_put('a').unwrap();
+    /// assert!(matches!(q.try_put('b'), Err(PutError::Full('b'))));
     /// ```
     pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
         self.put_with(item, self.wait(Some(Instant::now()), true))
@@ -489,9 +490,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     /// use tripod::multiprocessing::Queue;
     ///
     /// let q = Queue::new().unwrap();
-    /// q.put_many(["a", "b", "c"]).unwrap();
-    /// assert_eq!(q.get_many(2).unwrap(), ["a", "b"]);
-    /// assert_eq!(q.get_many(2).unwrap(), ["c"]);
+    /// q.put_many(['a', 'b', 'c']).unwrap();
+    /// assert_eq!(q.get_many(2).unwrap(), ['a', 'b']);
+    /// assert_eq!(q.get_many(2).unwrap(), ['c']);
     /// ```
     pub fn get_many(&self, max: usize) -> Result<Vec<T>, GetError> {
         assert!(max > 0, "get_many needs a max of at least 1");
