@@ -599,6 +599,133 @@ fn ten_mebibytes_through_a_64_kib_ring_both_ways() {
     assert!(inbox.is_empty() && outbox.is_empty());
 }
 
+/// Puts messages of sizes around the ring's chunking points (half the ring, the whole
+/// ring) and of pseudo-random sizes, each filled from its index.
+fn put_sizes(q: Queue<Vec<u8>>, sizes: Vec<usize>) {
+    for (i, &size) in sizes.iter().enumerate() {
+        put(&q, fill(i, size));
+    }
+}
+tripod::task!(put_sizes);
+
+fn fill(i: usize, size: usize) -> Vec<u8> {
+    (0..size)
+        .map(|j| (mix((i as u64) << 32 | j as u64) >> 56) as u8)
+        .collect()
+}
+
+#[test]
+fn messages_of_every_size_around_the_chunk_boundaries_wrap_the_ring_intact() {
+    const CAPACITY: usize = 4096;
+    let q = Queue::builder().capacity(CAPACITY).build().unwrap();
+    assert_eq!(q.capacity(), CAPACITY);
+    let mut sizes: Vec<usize> = Vec::new();
+    for edge in [0, CAPACITY / 2, CAPACITY, 2 * CAPACITY] {
+        sizes.extend(edge.saturating_sub(40)..edge + 40);
+    }
+    let mut x = 1u64;
+    for _ in 0..1000 {
+        x = mix(x);
+        sizes.push((x % (3 * CAPACITY as u64)) as usize);
+    }
+    let child = Process::new(put_sizes, (q.clone(), sizes.clone()))
+        .start()
+        .unwrap();
+    for (i, &size) in sizes.iter().enumerate() {
+        let got = get(&q);
+        assert_eq!(got.len(), size, "message {i}");
+        assert!(
+            got == fill(i, size),
+            "message {i} of {size} bytes is intact"
+        );
+    }
+    child.join().unwrap();
+    assert!(q.is_empty());
+}
+
+#[test]
+fn batches_mix_small_and_chunked_messages_in_order() {
+    let q = Queue::builder().capacity(4096).build().unwrap();
+    let items =
+        |base: usize| (0..6).map(move |i| fill(base + i, if i % 3 == 1 { 20_000 } else { i * 10 }));
+    std::thread::scope(|s| {
+        let getter = s.spawn(|| {
+            let mut got = Vec::new();
+            while got.len() < 12 {
+                got.extend(q.get_many(5).unwrap());
+            }
+            got
+        });
+        assert_eq!(q.put_many(items(0)).unwrap(), 6);
+        assert_eq!(q.put_many(items(6)).unwrap(), 6);
+        let got = getter.join().unwrap();
+        let want: Vec<Vec<u8>> = items(0).chain(items(6)).collect();
+        assert_eq!(got.len(), want.len());
+        assert!(got == want, "every message whole and in order");
+    });
+    assert!(q.is_empty());
+}
+
+/// Gets until `None`; returns the sequence numbers got, checking each payload.
+fn get_until_none(q: Queue<Option<(u64, Vec<u64>)>>, words: usize) -> Vec<u64> {
+    let mut got = Vec::new();
+    while let Some((seq, payload_got)) = get(&q) {
+        assert!(
+            payload_got == payload(seq, words),
+            "message {seq} is intact"
+        );
+        got.push(seq);
+    }
+    got
+}
+tripod::task!(get_until_none);
+
+#[test]
+fn two_consumers_of_chunked_messages_get_each_exactly_once() {
+    const WORDS: usize = 32 << 10;
+    const N: u64 = 40;
+    let q = Queue::builder().capacity(64 << 10).build().unwrap();
+    let consumers: Vec<_> = (0..2)
+        .map(|_| {
+            Process::new(get_until_none, (q.clone(), WORDS))
+                .start()
+                .unwrap()
+        })
+        .collect();
+    for seq in 0..N {
+        put(&q, Some((seq, payload(seq, WORDS))));
+    }
+    put(&q, None);
+    put(&q, None);
+    let mut all = Vec::new();
+    for c in consumers {
+        let got = c.join().unwrap();
+        assert!(
+            got.windows(2).all(|w| w[0] < w[1]),
+            "each in order: {got:?}"
+        );
+        all.extend(got);
+    }
+    all.sort();
+    assert_eq!(all, (0..N).collect::<Vec<_>>());
+}
+
+#[test]
+fn unit_messages_and_simple_queues_of_large_items() {
+    let q = Queue::<()>::with_maxsize(3).unwrap();
+    q.put_many([(), (), ()]).unwrap();
+    assert!(q.is_full());
+    assert!(matches!(q.try_put(()), Err(PutError::Full(()))));
+    assert_eq!(q.get_many(10).unwrap().len(), 3);
+    let s = SimpleQueue::new().unwrap();
+    std::thread::scope(|scope| {
+        let getter = scope.spawn(|| s.get().unwrap());
+        s.put(fill(1, 10 << 20)).unwrap();
+        assert!(getter.join().unwrap() == fill(1, 10 << 20));
+    });
+    assert!(s.is_empty());
+}
+
 // ---------------------------------------------------------------------------------------
 // No feeder thread
 
