@@ -841,6 +841,119 @@ fn a_bounded_queue_with_a_small_ring_blocks_on_bytes_until_a_getter_takes() {
     });
 }
 
+#[test]
+fn a_get_timeout_keeps_its_deadline_while_another_getter_waits() {
+    let q = Queue::<u32>::new().unwrap();
+    std::thread::scope(|s| {
+        let waiting = s.spawn(|| q.get_timeout(LONG));
+        // Whether or not the other getter is waiting yet, this one returns on time.
+        let timeout = Duration::from_millis(50);
+        let start = Instant::now();
+        assert!(matches!(q.get_timeout(timeout), Err(GetError::Empty)));
+        let took = start.elapsed();
+        assert!(took >= timeout && took < Duration::from_secs(5), "{took:?}");
+        assert!(matches!(q.try_get(), Err(GetError::Empty)));
+        q.put(1).unwrap();
+        assert_eq!(waiting.join().unwrap().unwrap(), 1);
+    });
+}
+
+#[test]
+fn a_put_timeout_keeps_its_deadline_while_a_chunked_put_waits_for_room() {
+    let q = Queue::builder().capacity(64 << 10).build().unwrap();
+    let big = vec![3u8; 1 << 20];
+    let (started_tx, started_rx) = mpsc::channel();
+    std::thread::scope(|s| {
+        let blocked = s.spawn(|| {
+            started_tx.send(()).unwrap();
+            q.put(big.clone())
+        });
+        started_rx.recv().unwrap();
+        // The big put fills the ring and waits for room (nobody gets yet). Empty
+        // messages go in until then (they are taken below).
+        let mut empties = 0;
+        wait_until("the ring is full of the big put's chunks", || {
+            let full = q.put_timeout(vec![], Duration::from_millis(1)).is_err();
+            empties += usize::from(!full);
+            full
+        });
+        let timeout = Duration::from_millis(50);
+        let start = Instant::now();
+        assert!(matches!(
+            q.put_timeout(vec![9], timeout),
+            Err(PutError::Full(v)) if v == [9]
+        ));
+        let took = start.elapsed();
+        assert!(took >= timeout && took < Duration::from_secs(5), "{took:?}");
+        assert!(matches!(q.try_put(vec![9]), Err(PutError::Full(_))));
+        // A getter lets the big put finish; only what was put arrives.
+        for _ in 0..empties {
+            assert_eq!(get(&q), Vec::<u8>::new());
+        }
+        assert!(get(&q) == big);
+        blocked.join().unwrap().unwrap();
+    });
+    assert!(matches!(q.try_get(), Err(GetError::Empty)));
+}
+
+/// Gets one message within `LONG`, or reports Empty as `None`.
+fn try_get_one(q: Queue<Vec<u8>>) -> Option<Vec<u8>> {
+    match q.try_get() {
+        Ok(v) => Some(v),
+        Err(GetError::Empty) => None,
+        Err(e) => panic!("{e:?}"),
+    }
+}
+tripod::task!(try_get_one);
+
+#[test]
+fn close_wakes_this_handles_waiting_getters_and_putters() {
+    let big = vec![4u8; 1 << 20];
+    // A put waiting for room in the middle of a chunked item is woken by close, gets its
+    // item back, and leaves nothing behind for the other processes.
+    let q2 = Queue::builder().capacity(64 << 10).build().unwrap();
+    let other_process = q2.clone();
+    let mut empties = 0;
+    std::thread::scope(|s| {
+        let putter = s.spawn(|| q2.put(big.clone()));
+        // Empty messages go in until the big put holds the ring (they are taken below).
+        wait_until("the big put waits for room", || {
+            let full = q2.try_put(vec![]).is_err();
+            empties += usize::from(!full);
+            full
+        });
+        q2.close();
+        match putter.join().unwrap() {
+            Err(PutError::Closed(back)) => assert!(back == big),
+            other => panic!(
+                "expected Closed, got {:?}",
+                other.map_err(|e| e.to_string())
+            ),
+        }
+    });
+    for _ in 0..empties {
+        let got = Process::new(try_get_one, (other_process.clone(),))
+            .start()
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(got, Some(vec![]));
+    }
+    let got = Process::new(try_get_one, (other_process,))
+        .start()
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(got, None, "the closed put's chunks were discarded");
+    // A getter waiting on an empty queue is woken by close too.
+    let q3 = Queue::<u8>::new().unwrap();
+    std::thread::scope(|s| {
+        let getter = s.spawn(|| q3.get());
+        q3.close();
+        assert!(matches!(getter.join().unwrap(), Err(GetError::Closed)));
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 // JoinableQueue
 
@@ -888,6 +1001,56 @@ fn joinable_queue_join_waits_for_every_task_done_in_a_child() {
     assert_eq!(q.get().unwrap(), 9);
     q.task_done().unwrap();
     q.join();
+}
+
+/// Puts large messages 0, 1, 2, ... into a JoinableQueue until killed.
+fn put_joinable_forever(q: JoinableQueue<(u64, Vec<u64>)>, words: usize) {
+    for seq in 0.. {
+        put(&q, (seq, payload(seq, words)));
+    }
+}
+tripod::task!(put_joinable_forever);
+
+#[test]
+fn items_that_never_made_it_into_a_joinable_queue_are_not_waited_for() {
+    const WORDS: usize = 64 << 10;
+    let q = Queue::builder()
+        .capacity(64 << 10)
+        .build_joinable()
+        .unwrap();
+    // A put that times out in the middle of a chunked item.
+    let timeout = Duration::from_millis(20);
+    assert!(matches!(
+        q.put_timeout((0, payload(0, WORDS)), timeout),
+        Err(PutError::Full(_))
+    ));
+    assert_eq!(q.unfinished_tasks(), 0);
+    assert!(q.join_timeout(Duration::ZERO));
+    // A producer killed in the middle of one.
+    let doomed = Process::new(put_joinable_forever, (q.clone(), WORDS))
+        .start()
+        .unwrap();
+    for want in 0..3 {
+        let (seq, got) = get(&q);
+        assert_eq!(seq, want);
+        assert!(got == payload(seq, WORDS));
+        q.task_done().unwrap();
+    }
+    doomed.kill().unwrap();
+    assert!(doomed.join().is_err());
+    // Whatever it completed before it died is taken and done; then nothing is pending.
+    loop {
+        match q.try_get() {
+            Ok(_) => q.task_done().unwrap(),
+            Err(GetError::Empty) => break,
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(q.unfinished_tasks(), 0);
+    assert!(
+        q.join_timeout(Duration::from_secs(5)),
+        "join waits for an item a dead producer never finished putting"
+    );
 }
 
 #[test]
