@@ -91,12 +91,16 @@ fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
 /// # Crash safety
 ///
 /// The ring's two locks (one for putters, one for getters) are robust: a process killed
-/// while holding one does not block the others. A putter killed in the middle of a put
-/// leaves nothing visible (its item is not in the queue); one killed in the middle of a
-/// chunked item leaves chunks that the getters discard. A getter killed in the middle of a
-/// get leaves the item to the next getter, except a chunked item already being read, which
-/// is lost with it. Every other item is delivered, exactly once. The memory is freed by the
-/// kernel when the last handle in any process is gone, also after crashes.
+/// while holding one does not block the others. An item is published by a single store:
+/// a putter killed in the middle of a put leaves either the whole item in the queue or
+/// nothing of it (the chunks of a large item it had begun are discarded by the getters). A
+/// getter killed in the middle of a get leaves the item to the next getter, except a
+/// chunked item it had begun to read, which is lost with it. Every other item is delivered
+/// intact, exactly once. The memory is freed by the kernel when the last handle in any
+/// process is gone, also after crashes.
+///
+/// Sleepers wake up at least every 100 ms to look again, so a process killed between
+/// publishing an item and waking the getters delays them by that much at most.
 ///
 /// # Timeouts
 ///
