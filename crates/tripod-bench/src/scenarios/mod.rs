@@ -6,6 +6,7 @@
 use crate::scenario::Scenario;
 
 mod mplock;
+mod mpqueue;
 mod mpshared;
 mod process;
 mod process_tripod;
@@ -19,5 +20,6 @@ pub fn all() -> Vec<&'static Scenario> {
         .chain(process::SCENARIOS)
         .chain(mplock::SCENARIOS)
         .chain(mpshared::SCENARIOS)
+        .chain(mpqueue::SCENARIOS)
         .collect()
 }
