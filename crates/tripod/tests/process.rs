@@ -630,14 +630,15 @@ fn children_of(pid: u32) -> Vec<u32> {
 /// test, whose fork server is its own).
 fn killed_spare_scenario() {
     let method = StartMethod::ForkServer;
-    let server = Process::new(who_am_i, ())
+    let (_, probe, _, _, server) = Process::new(who_am_i, ())
         .start_method(method)
         .start()
         .unwrap()
         .join()
-        .unwrap()
-        .4;
-    // The probe was reaped before its join returned; the next spare may still be forking.
+        .unwrap();
+    // The probe had exited when its join returned; the server reaps it a moment later, and
+    // the next spare may still be forking.
+    wait_until("the server reaped the probe", || gone_entirely(probe));
     wait_until("the server has a spare", || children_of(server).len() == 1);
     let spare = children_of(server)[0];
     rustix::process::kill_process(
