@@ -106,6 +106,36 @@ mod tests {
         assert_eq!(items.len(), 1);
     }
 
+    #[test]
+    fn put_many_does_not_hold_the_putters_lock_while_its_iterator_waits() {
+        // A batch fed from a channel: while the iterator waits for the next item, other
+        // putters (here the very thread that will feed it) must get through.
+        let q = Queue::<u32>::new().unwrap();
+        let (feed, items) = std::sync::mpsc::channel::<u32>();
+        std::thread::scope(|s| {
+            let batch = s.spawn(|| q.put_many(items));
+            feed.send(1).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while q.len() < 1 {
+                assert!(
+                    Instant::now() < deadline,
+                    "the batch never put its first item"
+                );
+                std::thread::yield_now();
+            }
+            // The batch is now inside its iterator, waiting for the channel.
+            assert!(
+                q.put_timeout(2, Duration::from_secs(5)).is_ok(),
+                "a put waited for a batch's iterator"
+            );
+            assert!(q.try_put(3).is_ok(), "try_put gave up on a batch");
+            feed.send(4).unwrap();
+            drop(feed);
+            assert_eq!(batch.join().unwrap().unwrap(), 2);
+        });
+        assert_eq!(q.get_many(10).unwrap(), [1, 2, 3, 4]);
+    }
+
     /// Encodes any `u32`, decodes only even ones.
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     #[serde(try_from = "u32")]

@@ -353,9 +353,12 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
         self.put_with(item, self.wait(deadline_after(timeout), false))
     }
 
-    /// Puts every item of `items` in order, blocking like [`put`](Queue::put), taking the
-    /// putters' lock once for the batch (released only to wait for room). Returns how many
-    /// were put.
+    /// Puts every item of `items` in order, blocking like [`put`](Queue::put), encoding
+    /// them all into one reused buffer. Returns how many were put.
+    ///
+    /// The putters' lock is held only while an item is copied into the ring, never while
+    /// the iterator or an item's encoding runs: an iterator that waits (a channel, a
+    /// socket) does not hold up the other putters, and may itself depend on them.
     ///
     /// # Errors
     ///
@@ -373,8 +376,9 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
     pub fn put_many<I: IntoIterator<Item = T>>(&self, items: I) -> Result<usize, PutError<T>> {
         let wait = self.wait(None, false);
         with_scratch(|buf| {
-            let mut producer = None;
             let mut put = 0;
+            // The iterator and the encoding are the caller's code, which may wait for
+            // anything, even for another putter of this queue: they run without the lock.
             for item in items {
                 if self.is_closed() {
                     return Err(PutError::Closed(item));
@@ -383,16 +387,8 @@ impl<T: Serialize + DeserializeOwned> Queue<T> {
                 if let Err(err) = wire::encode_into(&item, buf) {
                     return Err(PutError::Encode(item, err));
                 }
-                if producer.is_none() {
-                    match self.ring.producer(&wait) {
-                        Ok(new) => producer = Some(new),
-                        // No deadline: only a close stops it.
-                        Err(_) => return Err(PutError::Closed(item)),
-                    }
-                }
-                let producer = producer.as_mut().expect("locked above");
-                if producer.push(buf, &wait).is_err() {
-                    // No deadline: only a close stops a blocking push.
+                if self.ring.put(buf, &wait).is_err() {
+                    // No deadline: only a close stops a blocking put.
                     return Err(PutError::Closed(item));
                 }
                 put += 1;
