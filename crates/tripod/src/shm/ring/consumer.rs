@@ -12,6 +12,10 @@ use super::{
 use crate::shm::Locked;
 use crate::shm::sync_cells::NotSend;
 
+/// The most a getter reserves up front for a chunked message (it grows past it as the
+/// chunks come).
+const MAX_RESERVE: usize = 1 << 30;
+
 /// The holder of `get_lock` while it takes messages; commits `head`, wakes putters and
 /// unlocks when dropped (also when the caller's callback panics).
 pub(super) struct Taker<'a> {
@@ -96,7 +100,8 @@ impl<'a> Taker<'a> {
         let ring = self.ring;
         let cap = ring.capacity;
         let mut got = 0;
-        let mut partial: Option<Vec<u8>> = None;
+        // The message being assembled, and the length its `FIRST` chunk announced.
+        let mut partial: Option<(Vec<u8>, u64)> = None;
         let mut t_pos = self.tail_pos(false);
         loop {
             if self.h_pos == t_pos {
@@ -127,10 +132,15 @@ impl<'a> Taker<'a> {
             if avail > cap || avail < RECORD_HEADER {
                 self.corrupt("the tail is not a record away");
             }
+            // Records are multiples of 8, so a head off that grid was not written by a
+            // getter: reading a header there would be a misaligned load.
+            if !off.is_multiple_of(RECORD_HEADER) {
+                self.corrupt("the head is not on a record boundary");
+            }
             // SAFETY: `[head, tail)` holds published records (the tail was loaded with
             // `Acquire` after the producer's `Release`/`SeqCst` store), nobody writes there
-            // until `head` moves (we hold `get_lock`), `off` is 8-aligned and `off + 8 <=
-            // cap` (records are multiples of 8 and the ring is a power of two >= 4096).
+            // until `head` moves (we hold `get_lock`), `off` is 8-aligned (checked just
+            // above) and `off + 8 <= cap` (the ring is a power of two >= 4096).
             let header = unsafe { ring.at(off).cast::<u64>().read() };
             let (kind, len) = ((header >> 32) as u32, (header as u32) as usize);
             let rec = RECORD_HEADER + pad8(len);
@@ -151,7 +161,10 @@ impl<'a> Taker<'a> {
                     }
                     let message: Option<&[u8]> = match (kind, &mut partial) {
                         (WHOLE, _) => Some(payload),
-                        (_, Some(assembled)) => {
+                        (_, Some((assembled, total))) => {
+                            if assembled.len() as u64 + payload.len() as u64 != *total {
+                                self.corrupt("chunks that do not add up to their message");
+                            }
                             assembled.extend_from_slice(payload);
                             Some(assembled)
                         }
@@ -194,16 +207,29 @@ impl<'a> Taker<'a> {
                         self.corrupt("a first chunk without its length");
                     }
                     let total = u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"));
-                    let mut assembled =
-                        Vec::with_capacity(usize::try_from(total).unwrap_or(0).min(1 << 30));
-                    assembled.extend_from_slice(&payload[8..]);
-                    partial = Some(assembled);
+                    let first_part = &payload[8..];
+                    if (first_part.len() as u64) >= total {
+                        self.corrupt("a first chunk as long as its whole message");
+                    }
+                    // The length is the producer's word: reserve it when the memory is
+                    // there, and let a corrupt one fail at the `LAST` check, not here.
+                    let mut assembled = Vec::new();
+                    let _ = assembled.try_reserve_exact(
+                        usize::try_from(total)
+                            .unwrap_or(usize::MAX)
+                            .min(MAX_RESERVE),
+                    );
+                    assembled.extend_from_slice(first_part);
+                    partial = Some((assembled, total));
                     self.side().long_hold.store(1, Relaxed);
                     self.h_pos = self.h_pos.wrapping_add(rec as u32);
                     self.commit();
                 }
                 MIDDLE => {
-                    if let Some(assembled) = &mut partial {
+                    if let Some((assembled, total)) = &mut partial {
+                        if assembled.len() as u64 + payload.len() as u64 >= *total {
+                            self.corrupt("chunks longer than their message");
+                        }
                         assembled.extend_from_slice(payload);
                     }
                     self.h_pos = self.h_pos.wrapping_add(rec as u32);

@@ -523,3 +523,72 @@ fn an_assembling_getter_waits_for_a_live_producer_and_try_get_does_not_wait_for_
     assert_eq!(ring.len(), 0);
     assert_eq!(ring.h().consumer.long_hold.load(SeqCst), 0);
 }
+
+/// Runs a get that must stop at a corrupt record; returns its panic message.
+fn corrupt_get(ring: &Ring) -> String {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        get_one(ring, &within(Duration::from_secs(5)))
+    }));
+    match outcome {
+        Ok(got) => panic!("a corrupt ring gave {got:?}"),
+        Err(panic) => panic.downcast_ref::<String>().cloned().unwrap_or_default(),
+    }
+}
+
+#[test]
+fn a_head_that_is_not_on_a_record_boundary_is_corrupt_not_read_misaligned() {
+    let ring = ring(4096, 0);
+    // A 16-byte message whose bytes, read 4 bytes into its record (a misaligned `u64`),
+    // would look like a WHOLE record of one byte.
+    let mut msg = [0u8; 16];
+    msg[0] = WHOLE as u8;
+    msg[4] = 0xAB;
+    ring.put(&msg, &now()).unwrap();
+    let (_, h_cnt) = unpack(ring.h().head.word.load(SeqCst));
+    // A stray write moves the head off the 8-byte grid.
+    ring.h().head.word.store(pack(4, h_cnt), SeqCst);
+    let message = corrupt_get(&ring);
+    assert!(message.contains("corrupt"), "{message}");
+    // The lock was released on the way out.
+    assert!(ring.h().consumer.lock.try_lock().is_some());
+}
+
+/// Publishes a chunked message whose FIRST chunk claims `total` bytes while its chunks
+/// carry `msg`.
+fn put_lying_chunks(ring: &Ring, msg: &[u8], total: u64) {
+    let mut producer = ring.producer(&now()).unwrap();
+    let chunk = ring.capacity / 4;
+    let total = total.to_le_bytes();
+    let pieces: Vec<&[u8]> = msg.chunks(chunk).collect();
+    for (i, data) in pieces.iter().enumerate() {
+        let last = i + 1 == pieces.len();
+        let (kind, len, parts): (u32, usize, Vec<&[u8]>) = if i == 0 {
+            (FIRST, 8 + data.len(), vec![&total, data])
+        } else {
+            (if last { LAST } else { MIDDLE }, data.len(), vec![data])
+        };
+        let rec = RECORD_HEADER + pad8(len);
+        let (t_pos, t_cnt, need) = producer.wait_room(rec, i == 0, &now(), false).unwrap();
+        producer.publish_record(t_pos, t_cnt, need, rec, kind, len, &parts, last);
+    }
+}
+
+#[test]
+fn chunks_that_do_not_add_up_to_the_announced_length_are_corrupt() {
+    // Fewer bytes announced than the chunks carry.
+    let ring = ring(4096, 0);
+    let big = message(7, 2500);
+    put_lying_chunks(&ring, &big, 10);
+    let message = corrupt_get(&ring);
+    assert!(message.contains("corrupt"), "{message}");
+    // More announced than they carry (and far more than any ring: no huge reservation
+    // is needed to find out).
+    let ring = self::ring(4096, 0);
+    put_lying_chunks(&ring, &big, u64::MAX);
+    let message = corrupt_get(&ring);
+    assert!(message.contains("corrupt"), "{message}");
+    // The honest message of the same chunks goes through.
+    let ring = self::ring(4096, 0);
+    put_lying_chunks(&ring, &big, big.len() as u64);
+    assert_eq!(get_one(&ring, &now()).unwrap(), big);
+}
