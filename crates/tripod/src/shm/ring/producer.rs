@@ -157,8 +157,16 @@ impl<'a> Producer<'a> {
                 break Err(Fail::Closed);
             }
         };
-        self.side().long_hold.store(0, Relaxed);
+        self.end_long_hold();
         result
+    }
+
+    /// Clears the long-hold flag, if this producer holds the lock (the flag is then its
+    /// own; unlocked, it may be another producer's, in the middle of its message).
+    fn end_long_hold(&self) {
+        if self.locked {
+            self.side().long_hold.store(0, Relaxed);
+        }
     }
 
     /// Whether all the chunks of a message of `len` bytes fit in the free space now.
@@ -196,7 +204,7 @@ impl<'a> Producer<'a> {
 
 impl Drop for Producer<'_> {
     fn drop(&mut self) {
-        self.side().long_hold.store(0, Relaxed);
+        self.end_long_hold();
         self.unlock();
     }
 }

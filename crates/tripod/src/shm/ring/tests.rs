@@ -592,3 +592,45 @@ fn chunks_that_do_not_add_up_to_the_announced_length_are_corrupt() {
     put_lying_chunks(&ring, &big, big.len() as u64);
     assert_eq!(get_one(&ring, &now()).unwrap(), big);
 }
+
+#[test]
+fn a_put_that_gives_up_unlocked_leaves_another_producers_long_hold_alone() {
+    let ring = ring(4096, 0);
+    // 2520 of 4096 bytes used: a FIRST chunk (1040 bytes) fits, a 1800-byte message not.
+    for _ in 0..3 {
+        ring.put(&[1u8; 832], &now()).unwrap();
+    }
+    std::thread::scope(|s| {
+        // A whole message that waits for room without the lock, and gives up.
+        let waiting = s.spawn(|| ring.put(&[2u8; 1800], &within(Duration::from_millis(300))));
+        let deadline = Instant::now() + LONG;
+        while ring.h().space.sleepers.load(SeqCst) == 0 {
+            assert!(Instant::now() < deadline, "the put never waited for room");
+            std::thread::yield_now();
+        }
+        // Meanwhile another producer is in the middle of a chunked message.
+        let mut producer = ring.producer(&now()).unwrap();
+        let total = 3000u64.to_le_bytes();
+        let rec = RECORD_HEADER + pad8(8 + 1024);
+        let (t_pos, t_cnt, need) = producer.wait_room(rec, true, &now(), false).unwrap();
+        producer.side().long_hold.store(1, Relaxed);
+        let data = [3u8; 1024];
+        producer.publish_record(
+            t_pos,
+            t_cnt,
+            need,
+            rec,
+            FIRST,
+            8 + 1024,
+            &[&total, &data],
+            false,
+        );
+        assert_eq!(waiting.join().unwrap(), Err(Fail::Timeout));
+        // The put that gave up did not hold the lock: the long hold is still ours, so a
+        // non-blocking put does not wait for the rest of our message.
+        assert_eq!(ring.h().producer.long_hold.load(SeqCst), 1);
+        let other = s.spawn(|| ring.put(b"z", &now()));
+        assert_eq!(other.join().unwrap(), Err(Fail::Timeout));
+        drop(producer);
+    });
+}
