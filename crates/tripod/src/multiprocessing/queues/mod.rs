@@ -116,7 +116,7 @@ mod tests {
             let batch = s.spawn(|| q.put_many(items));
             feed.send(1).unwrap();
             let deadline = Instant::now() + Duration::from_secs(30);
-            while q.len() < 1 {
+            while q.is_empty() {
                 assert!(
                     Instant::now() < deadline,
                     "the batch never put its first item"
