@@ -254,7 +254,8 @@ impl<'a> Taker<'a> {
             // the producer of our partial message is gone (or gave up).
             if let Some(locked) = h.producer.lock.try_lock() {
                 if locked == Locked::OwnerDied {
-                    h.producer.long_hold.store(0, Relaxed);
+                    // Its long hold is over, and the wake-up it may have owed is given now.
+                    self.ring.repair(&h.producer);
                 }
                 let more = moved();
                 let unlocked = h.producer.lock.unlock();

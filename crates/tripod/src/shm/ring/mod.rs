@@ -202,7 +202,9 @@ impl Wait<'_> {
     }
 
     fn is_closed(&self) -> bool {
-        self.closed.load(Relaxed)
+        // SeqCst: a waiter reads it after its futex word, the closer sets it before bumping
+        // that word, so a close between a waiter's checks cannot leave it asleep.
+        self.closed.load(SeqCst)
     }
 
     /// The end of the next sleep: the deadline, or at most `slice` from now.
@@ -661,7 +663,7 @@ impl Ring {
             return Err(Fail::Timeout);
         }
         Ring::sleep_on(&self.h().space, wait.slice_end(SLEEP_SLICE), || {
-            !self.room_now(rec, count)
+            !wait.is_closed() && !self.room_now(rec, count)
         });
         Ok(())
     }
@@ -739,6 +741,9 @@ impl Ring {
             }
             let h = self.h();
             Ring::sleep_on(&h.data, wait.slice_end(SLEEP_SLICE), || {
+                if wait.is_closed() {
+                    return false;
+                }
                 let (h_pos, _) = unpack(h.head.word.load(SeqCst));
                 let (t_pos, _) = unpack(h.tail.word.load(SeqCst));
                 h_pos == t_pos
