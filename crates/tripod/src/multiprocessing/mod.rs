@@ -101,6 +101,7 @@
 #![forbid(unsafe_code)]
 
 pub mod connection;
+pub mod pool;
 mod process;
 #[cfg(target_os = "linux")]
 pub mod shared_memory;
@@ -111,6 +112,8 @@ mod synchronize;
 
 pub use crate::spawn::{StartMethod, Target, get_start_method, set_start_method};
 pub use crate::sys::ForkPermit;
+pub(crate) use pool::worker_main as pool_worker_main;
+pub use pool::{AsyncOptions, AsyncResult, IMap, Pool, PoolBuilder, PoolError, PoolErrorKind};
 pub use process::{
     CurrentProcess, ParentProcess, Process, ProcessError, ProcessErrorKind, ProcessHandle,
     cpu_count, current_process, getpid, getppid, parent_process,

@@ -1,0 +1,412 @@
+//! Tests of `tripod::multiprocessing::Pool`: every method, and the failures Python's pool
+//! hangs on (a worker killed mid-task, a task that aborts), which tripod turns into one
+//! failed task while the pool goes on.
+//!
+//! Nothing here orders events with sleeps: a task that must be killed while running says
+//! so through a process-shared `Event` (given to the workers by the initializer) and
+//! waits; the test then kills the pid the task wrote to shared memory. The only sleeps are
+//! in tasks waiting to be killed or timed out.
+#![cfg(target_os = "linux")]
+
+use std::collections::HashSet;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+use tripod::multiprocessing::{
+    AsyncOptions, Event, Pool, PoolErrorKind, RawValue, getpid, getppid,
+};
+
+/// Long enough never to expire on a loaded machine; tests finish long before.
+const LONG: Duration = Duration::from_secs(30);
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+tripod::task!(square);
+
+fn add(a: i64, b: i64) -> i64 {
+    a + b
+}
+tripod::task!(add);
+
+fn pid_of_worker() -> u32 {
+    getpid()
+}
+tripod::task!(pid_of_worker);
+
+fn boom(x: u32) -> u32 {
+    if x == 3 {
+        panic!("boom at {x}");
+    }
+    x
+}
+tripod::task!(boom);
+
+fn abort_now() -> u32 {
+    std::process::abort()
+}
+tripod::task!(abort_now);
+
+fn sleep_forever() -> u32 {
+    loop {
+        // Sleeping only until the pool kills this worker.
+        std::thread::sleep(Duration::from_secs(60));
+    }
+}
+tripod::task!(sleep_forever);
+
+fn not_registered(x: u64) -> u64 {
+    x
+}
+
+/// What the tasks of the "signal then wait" kind share with the test, set by the
+/// initializer in each worker.
+struct Shared {
+    started: Event,
+    pid: RawValue<u32>,
+}
+static SHARED: OnceLock<Shared> = OnceLock::new();
+
+fn init_shared(started: Event, pid: RawValue<u32>) {
+    let _ = SHARED.set(Shared { started, pid });
+}
+tripod::task!(init_shared);
+
+/// Writes its pid, says it started, then waits to be killed.
+fn report_then_hang() -> u32 {
+    let shared = SHARED.get().expect("the initializer ran");
+    shared.pid.set(getpid());
+    shared.started.set();
+    sleep_forever()
+}
+tripod::task!(report_then_hang);
+
+fn shared_pool(processes: usize) -> (Pool, Event, RawValue<u32>) {
+    let started = Event::new().unwrap();
+    let pid = RawValue::new(0u32).unwrap();
+    let pool = Pool::builder()
+        .processes(processes)
+        .initializer(init_shared, (started.clone(), pid.clone()))
+        .build()
+        .unwrap();
+    (pool, started, pid)
+}
+
+fn kill(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn pool_is_send_sync_and_results_are_send() {
+    fn check<T: Send + Sync>() {}
+    fn check_send<T: Send>() {}
+    check::<Pool>();
+    check_send::<tripod::multiprocessing::AsyncResult<u64>>();
+    check::<tripod::multiprocessing::PoolError>();
+}
+
+#[test]
+fn apply_and_apply_async() {
+    let pool = Pool::new(2).unwrap();
+    assert_eq!(pool.processes(), 2);
+    assert_eq!(pool.apply(add, (2, 40)).unwrap(), 42);
+    let results: Vec<_> = (0..20)
+        .map(|i| pool.apply_async(square, (i,)).unwrap())
+        .collect();
+    let values: Vec<u64> = results.iter().map(|r| r.get().unwrap()).collect();
+    assert_eq!(values, (0..20).map(|i| i * i).collect::<Vec<_>>());
+    let r = &results[5];
+    assert!(r.ready());
+    assert_eq!(r.successful(), Some(true));
+    assert!(r.wait_timeout(Duration::ZERO));
+    assert_eq!(r.get_timeout(Duration::ZERO).unwrap(), 25);
+}
+
+#[test]
+fn workers_are_children_with_pids() {
+    let pool = Pool::new(2).unwrap();
+    let pids = pool.worker_pids();
+    assert_eq!(pids.len(), 2);
+    let pid = pool.apply(pid_of_worker, ()).unwrap();
+    assert!(pids.contains(&pid), "{pid} not in {pids:?}");
+    assert_ne!(pid, getpid());
+    fn parent() -> u32 {
+        getppid()
+    }
+    tripod::task!(parent);
+    assert_eq!(pool.apply(parent, ()).unwrap(), getpid());
+}
+
+#[test]
+fn unregistered_function_is_a_typed_error_at_the_call() {
+    let pool = Pool::new(1).unwrap();
+    let err = pool.apply_async(not_registered, (1,)).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::NotRegistered);
+    assert!(err.to_string().contains("not_registered"), "{err}");
+    let err = pool.map(not_registered, 0..3, None).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::NotRegistered);
+    // The pool is untouched.
+    assert_eq!(pool.apply(square, (3,)).unwrap(), 9);
+}
+
+#[test]
+fn map_starmap_and_async_variants() {
+    let pool = Pool::new(2).unwrap();
+    assert_eq!(
+        pool.map(square, 0..10, None).unwrap(),
+        [0, 1, 4, 9, 16, 25, 36, 49, 64, 81]
+    );
+    assert_eq!(
+        pool.map(square, Vec::<u64>::new(), None).unwrap(),
+        Vec::<u64>::new()
+    );
+    let r = pool.map_async(square, 0..5, 2).unwrap();
+    r.wait();
+    assert_eq!(r.get().unwrap(), [0, 1, 4, 9, 16]);
+    assert_eq!(
+        pool.starmap(add, vec![(1, 2), (3, 4), (5, 6)], 1).unwrap(),
+        [3, 7, 11]
+    );
+    let r = pool
+        .starmap_async(add, (0..6).map(|i| (i, 10)), None)
+        .unwrap();
+    assert_eq!(r.into_result().unwrap(), [10, 11, 12, 13, 14, 15]);
+    let err = pool.map(square, 0..3, 0).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::InvalidArgument);
+}
+
+#[test]
+fn map_of_ten_thousand_items_with_chunksize() {
+    let pool = Pool::new(2).unwrap();
+    let expected: Vec<u64> = (0..10_000).map(|i| i * i).collect();
+    assert_eq!(pool.map(square, 0..10_000, 100).unwrap(), expected);
+    assert_eq!(pool.map(square, 0..10_000, None).unwrap(), expected);
+    assert_eq!(pool.map(square, 0..10_000, 7).unwrap(), expected);
+}
+
+#[test]
+fn a_panicking_task_fails_alone_and_the_worker_survives() {
+    let pool = Pool::new(1).unwrap();
+    let before = pool.apply(pid_of_worker, ()).unwrap();
+    let err = pool.apply(boom, (3,)).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::Panicked);
+    assert_eq!(err.panic().unwrap().message(), "boom at 3");
+    assert!(err.to_string().contains("boom at 3"), "{err}");
+    assert_eq!(pool.apply(boom, (4,)).unwrap(), 4);
+    assert_eq!(
+        pool.apply(pid_of_worker, ()).unwrap(),
+        before,
+        "the worker survived"
+    );
+    // In a map, the first error is the map's.
+    let err = pool.map(boom, 0..10, 2).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::Panicked);
+}
+
+#[test]
+fn a_task_that_aborts_fails_with_worker_lost_and_the_pool_goes_on() {
+    let pool = Pool::new(2).unwrap();
+    let err = pool.apply(abort_now, ()).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::WorkerLost);
+    assert_eq!(err.signal(), Some(6));
+    let pid = err.pid().unwrap();
+    let text = err.to_string();
+    assert!(
+        text.contains(&pid.to_string()) && text.contains("signal 6"),
+        "{text}"
+    );
+    // A replacement worker starts; the pool still has two and serves new work.
+    let deadline = Instant::now() + LONG;
+    while pool.worker_pids().len() < 2 || pool.worker_pids().contains(&pid) {
+        assert!(Instant::now() < deadline, "no replacement worker");
+        std::thread::yield_now();
+    }
+    assert_eq!(pool.map(square, 0..100, None).unwrap()[99], 99 * 99);
+}
+
+#[test]
+fn a_worker_killed_mid_task_fails_only_that_task() {
+    let (pool, started, pid) = shared_pool(2);
+    let victim = pool.apply_async(report_then_hang, ()).unwrap();
+    let others: Vec<_> = (0..50)
+        .map(|i| pool.apply_async(square, (i,)).unwrap())
+        .collect();
+    assert!(started.wait_timeout(LONG), "the task did not start");
+    let worker = pid.get();
+    assert!(pool.worker_pids().contains(&worker));
+    let killed_at = Instant::now();
+    kill(worker);
+    let err = victim.get_timeout(LONG).unwrap_err();
+    let latency = killed_at.elapsed();
+    assert_eq!(err.kind(), PoolErrorKind::WorkerLost);
+    assert_eq!(err.pid(), Some(worker));
+    assert_eq!(err.signal(), Some(9));
+    assert!(err.to_string().contains("signal 9"), "{err}");
+    // Generous for a loaded machine; on an idle one this is about a millisecond.
+    assert!(latency < Duration::from_secs(2), "{latency:?}");
+    for (i, r) in others.iter().enumerate() {
+        assert_eq!(r.get_timeout(LONG).unwrap(), (i * i) as u64);
+    }
+    // The pool serves new work, on a replacement worker.
+    assert_eq!(pool.apply(square, (9,)).unwrap(), 81);
+    assert!(!pool.worker_pids().contains(&worker));
+}
+
+#[test]
+fn callbacks_run_on_one_thread_in_completion_order() {
+    let pool = Pool::new(2).unwrap();
+    let seen: Arc<Mutex<Vec<(u64, ThreadId)>>> = Arc::default();
+    let results: Vec<_> = (0..20)
+        .map(|i| {
+            let seen = Arc::clone(&seen);
+            let options = AsyncOptions::new().callback(move |v: &u64| {
+                seen.lock().unwrap().push((*v, std::thread::current().id()));
+            });
+            pool.apply_async_with(square, (i,), options).unwrap()
+        })
+        .collect();
+    // A result is ready only after its callback ran.
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.get().unwrap(), (i * i) as u64);
+    }
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 20);
+    let threads: HashSet<ThreadId> = seen.iter().map(|(_, t)| *t).collect();
+    assert_eq!(threads.len(), 1, "one result thread");
+    assert!(!threads.contains(&std::thread::current().id()));
+    let mut values: Vec<u64> = seen.iter().map(|(v, _)| *v).collect();
+    values.sort();
+    assert_eq!(values, (0..20).map(|i| i * i).collect::<Vec<_>>());
+}
+
+#[test]
+fn callbacks_follow_completion_order_not_submission_order() {
+    // One worker: tasks complete in submission order, so the callbacks must too.
+    let pool = Pool::new(1).unwrap();
+    let (tx, rx) = mpsc::channel();
+    for i in 0..10u64 {
+        let tx = tx.clone();
+        let options = AsyncOptions::new().callback(move |v: &u64| tx.send(*v).unwrap());
+        pool.apply_async_with(square, (i,), options).unwrap();
+    }
+    pool.close();
+    pool.join().unwrap();
+    let order: Vec<u64> = rx.try_iter().collect();
+    assert_eq!(order, (0..10).map(|i| i * i).collect::<Vec<_>>());
+}
+
+#[test]
+fn error_callback_and_a_panicking_callback() {
+    let pool = Pool::new(1).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let options = AsyncOptions::new().error_callback(move |e| tx.send(e.kind()).unwrap());
+    let r = pool.apply_async_with(boom, (3,), options).unwrap();
+    assert_eq!(r.get().unwrap_err().kind(), PoolErrorKind::Panicked);
+    assert_eq!(rx.recv_timeout(LONG).unwrap(), PoolErrorKind::Panicked);
+    // A callback that panics is reported, and neither the result nor the pool suffers.
+    let options = AsyncOptions::new().callback(|_: &u32| panic!("bad callback"));
+    let r = pool.apply_async_with(boom, (1,), options).unwrap();
+    assert_eq!(r.get().unwrap(), 1);
+    let (tx, rx) = mpsc::channel();
+    let options = AsyncOptions::new().callback(move |v: &u32| tx.send(*v).unwrap());
+    pool.apply_async_with(boom, (2,), options).unwrap().wait();
+    assert_eq!(rx.recv_timeout(LONG).unwrap(), 2);
+}
+
+#[test]
+fn close_then_join_finishes_the_work_and_refuses_more() {
+    let pool = Pool::new(2).unwrap();
+    assert_eq!(pool.join().unwrap_err().kind(), PoolErrorKind::StillRunning);
+    let results: Vec<_> = (0..30)
+        .map(|i| pool.apply_async(square, (i,)).unwrap())
+        .collect();
+    pool.close();
+    let err = pool.apply_async(square, (1,)).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::NotRunning);
+    assert_eq!(
+        pool.map(square, 0..3, None).unwrap_err().kind(),
+        PoolErrorKind::NotRunning
+    );
+    pool.join().unwrap();
+    assert!(pool.worker_pids().is_empty());
+    for (i, r) in results.iter().enumerate() {
+        assert!(r.ready(), "join returns after all the work");
+        assert_eq!(r.get().unwrap(), (i * i) as u64);
+    }
+}
+
+#[test]
+fn terminate_while_tasks_run() {
+    let (pool, started, pid) = shared_pool(1);
+    let running = pool.apply_async(report_then_hang, ()).unwrap();
+    let queued: Vec<_> = (0..5)
+        .map(|i| pool.apply_async(square, (i,)).unwrap())
+        .collect();
+    assert!(started.wait_timeout(LONG));
+    let worker = pid.get();
+    pool.terminate();
+    assert!(pool.worker_pids().is_empty());
+    assert_eq!(running.get().unwrap_err().kind(), PoolErrorKind::Terminated);
+    for r in &queued {
+        assert_eq!(r.get().unwrap_err().kind(), PoolErrorKind::Terminated);
+    }
+    assert_reaped(worker);
+    assert_eq!(
+        pool.apply_async(square, (1,)).unwrap_err().kind(),
+        PoolErrorKind::NotRunning
+    );
+    pool.join().unwrap();
+}
+
+/// The pid is gone: no process, not even a zombie.
+fn assert_reaped(pid: u32) {
+    let path = format!("/proc/{pid}/stat");
+    let deadline = Instant::now() + LONG;
+    while let Ok(stat) = std::fs::read_to_string(&path) {
+        // A recycled pid would belong to some other process: not ours as a zombie.
+        assert!(Instant::now() < deadline, "{pid} still there: {stat}");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn drop_without_close_kills_and_reaps_every_worker() {
+    let pool = Pool::new(2).unwrap();
+    let pids = pool.worker_pids();
+    let pending = pool.apply_async(sleep_forever, ()).unwrap();
+    drop(pool);
+    assert_eq!(pending.get().unwrap_err().kind(), PoolErrorKind::Terminated);
+    for pid in pids {
+        assert_reaped(pid);
+    }
+}
+
+#[test]
+fn results_complete_even_if_nobody_waits() {
+    let pool = Pool::new(2).unwrap();
+    for i in 0..10 {
+        drop(pool.apply_async(square, (i,)).unwrap());
+    }
+    pool.close();
+    pool.join().unwrap();
+}
+
+#[test]
+fn handles_cannot_travel_with_a_task() {
+    fn set_it(event: Event) {
+        event.set();
+    }
+    tripod::task!(set_it);
+    let pool = Pool::new(1).unwrap();
+    let err = pool
+        .apply_async(set_it, (Event::new().unwrap(),))
+        .unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::Encode);
+    assert!(err.to_string().contains("initializer"), "{err}");
+}
