@@ -66,11 +66,16 @@ fn not_registered(x: u64) -> u64 {
 struct Shared {
     started: Event,
     pid: RawValue<u32>,
+    attempts: RawValue<u32>,
 }
 static SHARED: OnceLock<Shared> = OnceLock::new();
 
-fn init_shared(started: Event, pid: RawValue<u32>) {
-    let _ = SHARED.set(Shared { started, pid });
+fn init_shared(started: Event, pid: RawValue<u32>, attempts: RawValue<u32>) {
+    let _ = SHARED.set(Shared {
+        started,
+        pid,
+        attempts,
+    });
 }
 tripod::task!(init_shared);
 
@@ -83,16 +88,34 @@ fn report_then_hang() -> u32 {
 }
 tripod::task!(report_then_hang);
 
-fn shared_pool(processes: usize) -> (Pool, Event, RawValue<u32>) {
+fn shared_builder(
+    processes: usize,
+) -> (tripod::multiprocessing::PoolBuilder, Event, RawValue<u32>) {
     let started = Event::new().unwrap();
     let pid = RawValue::new(0u32).unwrap();
-    let pool = Pool::builder()
+    let attempts = RawValue::new(0u32).unwrap();
+    let builder = Pool::builder()
         .processes(processes)
-        .initializer(init_shared, (started.clone(), pid.clone()))
-        .build()
-        .unwrap();
-    (pool, started, pid)
+        .initializer(init_shared, (started.clone(), pid.clone(), attempts));
+    (builder, started, pid)
 }
+
+fn shared_pool(processes: usize) -> (Pool, Event, RawValue<u32>) {
+    let (builder, started, pid) = shared_builder(processes);
+    (builder.build().unwrap(), started, pid)
+}
+
+/// Dies on its first attempt (as counted across workers), succeeds on the next.
+fn die_once() -> u32 {
+    let shared = SHARED.get().expect("the initializer ran");
+    let attempt = shared.attempts.get() + 1;
+    shared.attempts.set(attempt);
+    if attempt == 1 {
+        std::process::abort();
+    }
+    attempt
+}
+tripod::task!(die_once);
 
 fn kill(pid: u32) {
     let status = std::process::Command::new("kill")
@@ -409,4 +432,206 @@ fn handles_cannot_travel_with_a_task() {
         .unwrap_err();
     assert_eq!(err.kind(), PoolErrorKind::Encode);
     assert!(err.to_string().contains("initializer"), "{err}");
+}
+
+#[test]
+fn imap_is_ordered_and_imap_unordered_yields_everything() {
+    let pool = Pool::new(2).unwrap();
+    let ordered: Vec<u64> = pool
+        .imap(square, 0..200, 3)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ordered, (0..200).map(|i| i * i).collect::<Vec<_>>());
+    let mut unordered: Vec<u64> = pool
+        .imap_unordered(square, 0..200, None)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    unordered.sort();
+    assert_eq!(unordered, (0..200).map(|i| i * i).collect::<Vec<_>>());
+    // One bad item is that item's error; the others still come.
+    let results: Vec<_> = pool.imap(boom, 0..6, 2).unwrap().collect();
+    assert_eq!(results.len(), 6);
+    assert_eq!(
+        results[3].as_ref().unwrap_err().kind(),
+        PoolErrorKind::Panicked
+    );
+    assert_eq!(*results[5].as_ref().unwrap(), 5);
+    assert_eq!(
+        pool.imap(square, Vec::<u64>::new(), None).unwrap().count(),
+        0
+    );
+}
+
+#[test]
+fn imap_is_lazy_on_an_endless_input() {
+    let pool = Pool::new(2).unwrap();
+    let taken = std::cell::Cell::new(0u64);
+    let input = (0u64..).inspect(|_| taken.set(taken.get() + 1));
+    let mut results = pool.imap(square, input, 4).unwrap();
+    for i in 0..1000u64 {
+        assert_eq!(results.next().unwrap().unwrap(), i * i);
+        // Bounded look-ahead: (2 workers x 2 chunks in flight + 1) x 4 items, rounded
+        // up to a whole chunk.
+        assert!(
+            taken.get() <= i + 1 + 24,
+            "took {} for {} results",
+            taken.get(),
+            i + 1
+        );
+    }
+    drop(results);
+    let after = taken.get();
+    assert!(after <= 1024, "{after}");
+}
+
+#[test]
+fn imap_after_close_goes_on_until_join() {
+    let pool = Pool::new(2).unwrap();
+    let results = pool.imap(square, 0..50, 1).unwrap();
+    pool.close();
+    assert_eq!(
+        pool.imap(square, 0..3, None).unwrap_err().kind(),
+        PoolErrorKind::NotRunning
+    );
+    let all: Vec<u64> = results.map(Result::unwrap).collect();
+    assert_eq!(all.len(), 50);
+    pool.join().unwrap();
+}
+
+#[test]
+fn maxtasksperchild_recycles_workers() {
+    let pool = Pool::builder()
+        .processes(1)
+        .maxtasksperchild(2)
+        .build()
+        .unwrap();
+    let pids: Vec<u32> = (0..6)
+        .map(|_| pool.apply(pid_of_worker, ()).unwrap())
+        .collect();
+    assert_eq!(pids[0], pids[1]);
+    assert_eq!(pids[2], pids[3]);
+    assert_eq!(pids[4], pids[5]);
+    let distinct: HashSet<u32> = pids.iter().copied().collect();
+    assert_eq!(distinct.len(), 3, "{pids:?}");
+    // Pipelined work is not lost at a retirement.
+    let values = pool.map(square, 0..40, 3).unwrap();
+    assert_eq!(values, (0..40).map(|i| i * i).collect::<Vec<_>>());
+}
+
+#[test]
+fn initializer_state_is_visible_to_tasks() {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    fn set_prefix(prefix: String) {
+        PREFIX.set(prefix).unwrap();
+    }
+    fn with_prefix(x: u32) -> String {
+        format!("{}{x}", PREFIX.get().map_or("unset", String::as_str))
+    }
+    tripod::task!(set_prefix);
+    tripod::task!(with_prefix);
+    let pool = Pool::builder()
+        .processes(2)
+        .initializer(set_prefix, ("item-".to_owned(),))
+        .build()
+        .unwrap();
+    assert_eq!(
+        pool.map(with_prefix, 0..4, 1).unwrap(),
+        ["item-0", "item-1", "item-2", "item-3"]
+    );
+    // In this (parent) process the initializer never ran.
+    assert!(PREFIX.get().is_none());
+}
+
+#[test]
+fn a_panicking_initializer_breaks_the_pool_without_hanging() {
+    fn bad_init() {
+        panic!("no database");
+    }
+    tripod::task!(bad_init);
+    let pool = Pool::builder()
+        .processes(1)
+        .initializer(bad_init, ())
+        .build()
+        .unwrap();
+    let err = pool.apply(square, (2,)).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::Initializer);
+    assert!(err.to_string().contains("no database"), "{err}");
+    let err = pool.apply_async(square, (2,)).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::Initializer);
+}
+
+#[test]
+fn a_task_over_its_timeout_is_killed_and_fails_alone() {
+    let pool = Pool::new(2).unwrap();
+    let options = AsyncOptions::new().timeout(Duration::from_millis(100));
+    let slow = pool.apply_async_with(sleep_forever, (), options).unwrap();
+    let fine: Vec<_> = (0..10)
+        .map(|i| pool.apply_async(square, (i,)).unwrap())
+        .collect();
+    let err = slow.get_timeout(LONG).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::TaskTimeout);
+    assert_eq!(err.signal(), Some(9));
+    let pid = err.pid().unwrap();
+    assert!(err.to_string().contains("timeout"), "{err}");
+    for (i, r) in fine.iter().enumerate() {
+        assert_eq!(r.get_timeout(LONG).unwrap(), (i * i) as u64);
+    }
+    assert_reaped(pid);
+    assert_eq!(pool.apply(square, (5,)).unwrap(), 25);
+    // A pool-wide timeout.
+    let pool = Pool::builder()
+        .processes(1)
+        .timeout(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    assert_eq!(
+        pool.apply(sleep_forever, ()).unwrap_err().kind(),
+        PoolErrorKind::TaskTimeout
+    );
+    assert_eq!(pool.apply(square, (3,)).unwrap(), 9);
+}
+
+#[test]
+fn max_retries_runs_a_lost_task_again() {
+    let (builder, _, _) = shared_builder(1);
+    let pool = builder.max_retries(1).build().unwrap();
+    assert_eq!(pool.apply(die_once, ()).unwrap(), 2);
+    // Without retries the same task fails.
+    let (builder, _, _) = shared_builder(1);
+    let pool = builder.build().unwrap();
+    assert_eq!(
+        pool.apply(die_once, ()).unwrap_err().kind(),
+        PoolErrorKind::WorkerLost
+    );
+    assert_eq!(pool.apply(die_once, ()).unwrap(), 2);
+}
+
+#[test]
+fn a_task_that_exits_fails_with_its_exit_code() {
+    fn leave() -> u32 {
+        std::process::exit(7)
+    }
+    tripod::task!(leave);
+    let pool = Pool::new(1).unwrap();
+    let err = pool.apply(leave, ()).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.exitcode()),
+        (PoolErrorKind::WorkerLost, Some(7))
+    );
+    assert!(err.to_string().contains("code 7"), "{err}");
+}
+
+#[test]
+fn fork_server_workers() {
+    let pool = Pool::builder()
+        .processes(2)
+        .start_method(tripod::multiprocessing::StartMethod::ForkServer)
+        .build()
+        .unwrap();
+    assert_eq!(pool.map(square, 0..100, None).unwrap()[10], 100);
+    let err = pool.apply(abort_now, ()).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::WorkerLost);
+    assert_eq!(pool.apply(square, (4,)).unwrap(), 16);
 }
