@@ -53,6 +53,12 @@
 //! returns it terminates daemon children still running and waits for the others, as
 //! Python's `multiprocessing` does at interpreter exit.
 //!
+//! # Pools
+//!
+//! [`Pool`] runs registered functions on a pool of worker processes (`apply`,
+//! `apply_async`, `map`, `imap`, ... as in Python); a worker that dies fails only the task
+//! it was running, and the pool goes on. See [`pool`].
+//!
 //! # Connections
 //!
 //! [`connection::Pipe`] gives two connected [`connection::Connection`]s that carry typed
