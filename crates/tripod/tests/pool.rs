@@ -635,3 +635,135 @@ fn fork_server_workers() {
     assert_eq!(err.kind(), PoolErrorKind::WorkerLost);
     assert_eq!(pool.apply(square, (4,)).unwrap(), 16);
 }
+
+mod executor {
+    use super::*;
+    use tripod::futures::{
+        Call, Executor, FutureErrorKind, ProcessPoolExecutor, ReturnWhen, as_completed, wait,
+    };
+
+    #[test]
+    fn submit_map_wait_and_as_completed() {
+        let executor = ProcessPoolExecutor::new(2).unwrap();
+        assert_eq!(executor.max_workers(), 2);
+        let futures: Vec<_> = (0..10).map(|i| executor.submit(square, (i,))).collect();
+        let outcome = wait(&futures, Some(LONG), ReturnWhen::AllCompleted);
+        assert_eq!(outcome.done.len(), 10);
+        assert!(outcome.not_done.is_empty());
+        let sum: u64 = as_completed(&futures, Some(LONG))
+            .map(|f| f.unwrap().result().unwrap())
+            .sum();
+        assert_eq!(sum, (0..10).map(|i| i * i).sum());
+        let squares: Result<Vec<u64>, _> = executor.map(square, 0..6).collect();
+        assert_eq!(squares.unwrap(), [0, 1, 4, 9, 16, 25]);
+        let all: Vec<_> = executor.map_timeout(add_one, 0..3, LONG).collect();
+        assert_eq!(all, [Ok(1), Ok(2), Ok(3)]);
+        // Through the trait, with the task as a Call.
+        let fut = Executor::submit(&executor, Call::new(add, (20, 22)));
+        assert_eq!(fut.result(), Ok(42));
+    }
+
+    fn add_one(x: u64) -> u64 {
+        x + 1
+    }
+    tripod::task!(add_one);
+
+    #[test]
+    fn a_lost_worker_fails_only_its_future() {
+        let executor = ProcessPoolExecutor::new(2).unwrap();
+        let fine: Vec<_> = (0..20).map(|i| executor.submit(square, (i,))).collect();
+        let lost = executor.submit(abort_now, ());
+        let err = lost.result().unwrap_err();
+        assert_eq!(err.kind(), FutureErrorKind::WorkerLost);
+        assert_eq!(err.pool_error().unwrap().signal(), Some(6));
+        for (i, f) in fine.iter().enumerate() {
+            assert_eq!(f.result().unwrap(), (i * i) as u64);
+        }
+        // The executor is not broken (Python's would be).
+        assert_eq!(executor.submit(square, (7,)).result(), Ok(49));
+        let err = executor.submit(boom, (3,)).result().unwrap_err();
+        assert_eq!(err.kind(), FutureErrorKind::Panicked);
+        assert_eq!(err.panic().unwrap().message(), "boom at 3");
+    }
+
+    #[test]
+    fn first_exception_and_running_state() {
+        let (builder, started, pid) = shared_builder(1);
+        let executor = ProcessPoolExecutor::from_builder(builder).unwrap();
+        let hang = executor.submit(report_then_hang, ());
+        assert!(started.wait_timeout(LONG));
+        // The worker said it began the call.
+        let deadline = Instant::now() + LONG;
+        while !hang.running() {
+            assert!(Instant::now() < deadline, "never running");
+            std::thread::yield_now();
+        }
+        assert!(!hang.cancel(), "a running future cannot be cancelled");
+        let queued = executor.submit(square, (2,));
+        assert!(queued.cancel(), "a queued one can");
+        kill(pid.get());
+        let outcome = wait(
+            std::slice::from_ref(&hang),
+            Some(LONG),
+            ReturnWhen::FirstException,
+        );
+        assert_eq!(outcome.done.len(), 1);
+        assert_eq!(
+            hang.result().unwrap_err().kind(),
+            FutureErrorKind::WorkerLost
+        );
+        assert_eq!(
+            queued.result().unwrap_err().kind(),
+            FutureErrorKind::Cancelled
+        );
+        assert_eq!(executor.submit(square, (3,)).result(), Ok(9));
+    }
+
+    #[test]
+    fn shutdown_semantics() {
+        let executor = ProcessPoolExecutor::new(1).unwrap();
+        let before: Vec<_> = (0..5).map(|i| executor.submit(square, (i,))).collect();
+        executor.shutdown(true, false);
+        for (i, f) in before.iter().enumerate() {
+            assert_eq!(f.result().unwrap(), (i * i) as u64);
+        }
+        let err = executor.submit(square, (1,)).result().unwrap_err();
+        assert_eq!(err.kind(), FutureErrorKind::ShutDown);
+        executor.shutdown(true, true);
+
+        // cancel_futures cancels what no worker has begun.
+        let (builder, started, pid) = shared_builder(1);
+        let executor = ProcessPoolExecutor::from_builder(builder).unwrap();
+        let running = executor.submit(report_then_hang, ());
+        let queued: Vec<_> = (0..5).map(|i| executor.submit(square, (i,))).collect();
+        assert!(started.wait_timeout(LONG));
+        // The pool has heard from the worker that it began the call.
+        let deadline = Instant::now() + LONG;
+        while !running.running() {
+            assert!(Instant::now() < deadline, "never running");
+            std::thread::yield_now();
+        }
+        executor.shutdown(false, true);
+        for f in &queued {
+            assert_eq!(f.result().unwrap_err().kind(), FutureErrorKind::Cancelled);
+        }
+        assert!(!running.done());
+        kill(pid.get());
+        drop(executor); // waits for the running task, which the kill ended
+        assert_eq!(
+            running.result().unwrap_err().kind(),
+            FutureErrorKind::WorkerLost
+        );
+    }
+
+    #[test]
+    fn unregistered_and_unencodable_calls_fail_in_the_future() {
+        let executor = ProcessPoolExecutor::new(1).unwrap();
+        let err = executor.submit(not_registered, (1,)).result().unwrap_err();
+        assert_eq!(err.kind(), FutureErrorKind::Broken);
+        assert_eq!(
+            err.pool_error().unwrap().kind(),
+            PoolErrorKind::NotRegistered
+        );
+    }
+}

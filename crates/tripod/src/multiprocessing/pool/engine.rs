@@ -382,11 +382,22 @@ impl Engine {
 
     fn on_started(&self, id: u64, chunk: u64) {
         let mut state = self.lock();
-        if let Some(worker) = state.workers.iter_mut().find(|w| w.id == id) {
-            worker.started = Some((chunk, Instant::now()));
-            if state.watchdog {
-                self.watch.notify_all();
-            }
+        let watchdog = state.watchdog;
+        let Some(worker) = state.workers.iter_mut().find(|w| w.id == id) else {
+            return;
+        };
+        worker.started = Some((chunk, Instant::now()));
+        let started = worker
+            .in_flight
+            .iter()
+            .find(|c| c.id == chunk)
+            .map(|c| (Arc::clone(&c.job), c.offset));
+        drop(state);
+        if watchdog {
+            self.watch.notify_all();
+        }
+        if let Some((job, offset)) = started {
+            job.chunk_started(offset);
         }
     }
 

@@ -71,7 +71,7 @@ pub enum PoolErrorKind {
 /// assert_eq!(err.kind(), PoolErrorKind::NotRegistered);
 /// assert!(err.to_string().contains("tripod::task!"), "{err}");
 /// ```
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PoolError {
     kind: PoolErrorKind,
     message: String,

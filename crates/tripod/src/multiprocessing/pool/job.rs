@@ -18,6 +18,8 @@ pub(crate) trait Job: Send + Sync {
     fn chunk_done(&self, offset: usize, outcomes: Vec<ItemOutcome<'_>>);
     /// The chunk of `len` items starting at `offset` failed as a whole.
     fn chunk_failed(&self, offset: usize, len: usize, error: PoolError);
+    /// A worker began the chunk starting at `offset`.
+    fn chunk_started(&self, _offset: usize) {}
 }
 
 /// One item's outcome, decoded.

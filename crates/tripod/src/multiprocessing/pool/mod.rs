@@ -82,6 +82,7 @@
 mod builder;
 mod engine;
 mod error;
+mod executor;
 mod imap;
 mod job;
 #[allow(clippy::module_inception)]
@@ -92,6 +93,7 @@ mod worker;
 
 pub use builder::PoolBuilder;
 pub use error::{PoolError, PoolErrorKind};
+pub use executor::{Call, ProcessPoolExecutor};
 pub use imap::IMap;
 pub use pool::Pool;
 pub use result::{AsyncOptions, AsyncResult};

@@ -56,7 +56,7 @@ pub(crate) fn task_name<F: 'static>() -> Result<&'static str, PoolError> {
         })
 }
 
-fn encode_args<A: Serialize + ?Sized>(args: &A) -> Result<Vec<u8>, PoolError> {
+pub(super) fn encode_args<A: Serialize + ?Sized>(args: &A) -> Result<Vec<u8>, PoolError> {
     // Encoded with a descriptor sink installed, so that an argument holding an OS handle
     // is recognised (and refused) as such rather than as an obscure encoding failure.
     let (encoded, fds) = wire::fds::collect(|| wire::encode(args));
@@ -119,6 +119,10 @@ impl Pool {
 
     pub(super) fn from_engine(engine: Arc<Engine>) -> Pool {
         Pool { engine }
+    }
+
+    pub(super) fn engine(&self) -> &Arc<Engine> {
+        &self.engine
     }
 
     /// The number of worker processes.
