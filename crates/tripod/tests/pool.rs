@@ -767,3 +767,46 @@ mod executor {
         );
     }
 }
+
+#[test]
+fn progress_callbacks_for_map_and_imap() {
+    use tripod::multiprocessing::Progress;
+    let pool = Pool::new(2).unwrap();
+    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let options = AsyncOptions::new().progress(move |p: Progress| record.lock().unwrap().push(p));
+    let squares = pool.map_async_with(square, 0..100, 10, options).unwrap();
+    assert_eq!(squares.into_result().unwrap().len(), 100);
+    let seen = seen.lock().unwrap();
+    // One report per chunk, counting up to the total, the last one before the result.
+    assert_eq!(seen.len(), 10);
+    let done: Vec<usize> = seen.iter().map(Progress::done).collect();
+    assert_eq!(done, (1..=10).map(|i| i * 10).collect::<Vec<_>>());
+    assert!(seen.iter().all(|p| p.total() == Some(100)));
+    assert_eq!(seen.last().unwrap().fraction(), Some(1.0));
+    assert!(seen.windows(2).all(|w| w[0].elapsed() <= w[1].elapsed()));
+
+    // imap over an input of unknown length: no total.
+    let (tx, rx) = mpsc::channel();
+    let results = pool
+        .imap(square, (0..5u64).filter(|_| true), 2)
+        .unwrap()
+        .progress(move |p: Progress| tx.send((p.done(), p.total())).unwrap());
+    assert_eq!(results.count(), 5);
+    let reports: Vec<_> = rx.try_iter().collect();
+    assert_eq!(reports, (1..=5).map(|i| (i, None)).collect::<Vec<_>>());
+
+    // A progress bar (not drawn: stderr is not a terminal here) changes no result.
+    let options = AsyncOptions::new().progress_bar();
+    let r = pool
+        .starmap_async_with(add, (0..50).map(|i| (i, 1)), 5, options)
+        .unwrap();
+    assert_eq!(r.into_result().unwrap(), (1..=50).collect::<Vec<i64>>());
+    let sum: u64 = pool
+        .imap_unordered(square, 0..50, 5)
+        .unwrap()
+        .progress_bar()
+        .map(Result::unwrap)
+        .sum();
+    assert_eq!(sum, (0..50).map(|i| i * i).sum());
+}

@@ -119,7 +119,9 @@ mod synchronize;
 pub use crate::spawn::{StartMethod, Target, get_start_method, set_start_method};
 pub use crate::sys::ForkPermit;
 pub(crate) use pool::worker_main as pool_worker_main;
-pub use pool::{AsyncOptions, AsyncResult, IMap, Pool, PoolBuilder, PoolError, PoolErrorKind};
+pub use pool::{
+    AsyncOptions, AsyncResult, IMap, Pool, PoolBuilder, PoolError, PoolErrorKind, Progress,
+};
 pub use process::{
     CurrentProcess, ParentProcess, Process, ProcessError, ProcessErrorKind, ProcessHandle,
     cpu_count, current_process, getpid, getppid, parent_process,

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use super::engine::{Chunk, Engine, WINDOW};
 use super::error::PoolError;
 use super::job::{Job, decode_item};
+use super::progress::{Progress, Reporter};
 use super::protocol::{ItemOutcome, RunWriter};
 
 /// The input, each item's arguments encoded (or the encoding's error).
@@ -53,6 +54,9 @@ pub struct IMap<'a, R> {
     /// Items submitted ahead of the consumer, at most.
     ahead: usize,
     feeder: bool,
+    /// The input's length, if its size hint is exact.
+    total: Option<usize>,
+    progress: Reporter,
 }
 
 struct Shared<R> {
@@ -103,6 +107,7 @@ impl<'a, R: DeserializeOwned + Send + 'static> IMap<'a, R> {
         engine: Arc<Engine>,
         task: &'static str,
         input: Input<'a>,
+        total: Option<usize>,
         chunksize: usize,
         ordered: bool,
         timeout: Option<Duration>,
@@ -130,6 +135,8 @@ impl<'a, R: DeserializeOwned + Send + 'static> IMap<'a, R> {
             yielded: 0,
             ahead,
             feeder: true,
+            total,
+            progress: Reporter::default(),
         })
     }
 
@@ -192,6 +199,51 @@ impl<'a, R: DeserializeOwned + Send + 'static> IMap<'a, R> {
 }
 
 impl<R> IMap<'_, R> {
+    /// Calls `progress` with a [`Progress`] each time a result is taken (the total is
+    /// known when the input's size is: a range, a `Vec`...), for programs that draw their
+    /// own progress.
+    ///
+    /// ```
+    /// use tripod::multiprocessing::{Pool, Progress};
+    ///
+    /// fn square(x: u64) -> u64 { x * x }
+    /// tripod::task!(square);
+    ///
+    /// let pool = Pool::new(2).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let results = pool.imap(square, 0..3, None).unwrap().progress(move |p: Progress| {
+    ///     tx.send((p.done(), p.total())).unwrap();
+    /// });
+    /// assert_eq!(results.count(), 3);
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [(1, Some(3)), (2, Some(3)), (3, Some(3))]);
+    /// ```
+    pub fn progress(mut self, progress: impl FnMut(Progress) + Send + 'static) -> Self {
+        self.progress.set_callback(Box::new(progress));
+        self.progress.begin(self.total);
+        self
+    }
+
+    /// Draws a progress bar on stderr as results are taken (with rate, and time left when
+    /// the input's size is known); nothing is drawn when stderr is not a terminal. Needs
+    /// the `progress` feature (on by default).
+    ///
+    /// ```
+    /// use tripod::multiprocessing::Pool;
+    ///
+    /// fn square(x: u64) -> u64 { x * x }
+    /// tripod::task!(square);
+    ///
+    /// let pool = Pool::new(2).unwrap();
+    /// let sum: u64 = pool.imap_unordered(square, 0..100, 10).unwrap().progress_bar().map(Result::unwrap).sum();
+    /// assert_eq!(sum, 328_350);
+    /// ```
+    #[cfg(feature = "progress")]
+    pub fn progress_bar(mut self) -> Self {
+        self.progress.want_bar();
+        self.progress.begin(self.total);
+        self
+    }
+
     fn release(&mut self) {
         if self.feeder {
             self.feeder = false;
@@ -206,6 +258,7 @@ impl<R: DeserializeOwned + Send + 'static> Iterator for IMap<'_, R> {
     fn next(&mut self) -> Option<Self::Item> {
         self.top_up();
         if self.yielded == self.submitted && self.input.is_none() {
+            self.progress.finish();
             return None;
         }
         let mut state = self.shared.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -216,7 +269,11 @@ impl<R: DeserializeOwned + Send + 'static> Iterator for IMap<'_, R> {
                 state.arrived.pop_front()
             };
             if let Some(result) = next {
+                drop(state);
                 self.yielded += 1;
+                if self.progress.is_active() {
+                    self.progress.advance(1);
+                }
                 return Some(result);
             }
             // Every submitted chunk completes (with values or errors): this wait ends.

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use serde::de::DeserializeOwned;
 
 use super::error::{PoolError, PoolErrorKind};
+use super::progress::Reporter;
 use super::protocol::ItemOutcome;
 use super::result::Completion;
 use crate::wire;
@@ -108,15 +109,20 @@ struct MapState<R> {
     slots: Vec<Option<R>>,
     remaining: usize,
     completion: Option<Completion<Vec<R>>>,
+    progress: Reporter,
 }
 
 impl<R> MapJob<R> {
-    pub(crate) fn new(len: usize, completion: Completion<Vec<R>>) -> Self {
+    pub(crate) fn new(len: usize, completion: Completion<Vec<R>>, mut progress: Reporter) -> Self {
+        if progress.is_active() {
+            progress.begin(Some(len));
+        }
         MapJob {
             state: Mutex::new(MapState {
                 slots: std::iter::repeat_with(|| None).take(len).collect(),
                 remaining: len,
                 completion: Some(completion),
+                progress,
             }),
         }
     }
@@ -139,6 +145,7 @@ impl<R: DeserializeOwned + Send + 'static> Job for MapJob<R> {
                 Err(error) => {
                     let completion = state.completion.take();
                     state.slots = Vec::new();
+                    state.progress.finish();
                     drop(state);
                     if let Some(completion) = completion {
                         completion.finish(Err(error));
@@ -148,7 +155,11 @@ impl<R: DeserializeOwned + Send + 'static> Job for MapJob<R> {
             }
         }
         state.remaining = state.remaining.saturating_sub(n);
+        if state.progress.is_active() {
+            state.progress.advance(n);
+        }
         if state.remaining == 0 {
+            state.progress.finish();
             let values = std::mem::take(&mut state.slots)
                 .into_iter()
                 .map(|v| v.expect("every slot is filled when none remain"))
@@ -165,6 +176,7 @@ impl<R: DeserializeOwned + Send + 'static> Job for MapJob<R> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let completion = state.completion.take();
         state.slots = Vec::new();
+        state.progress.finish();
         drop(state);
         if let Some(completion) = completion {
             completion.finish(Err(error));

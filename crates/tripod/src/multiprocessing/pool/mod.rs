@@ -87,6 +87,7 @@ mod imap;
 mod job;
 #[allow(clippy::module_inception)]
 mod pool;
+mod progress;
 mod protocol;
 mod result;
 mod worker;
@@ -96,5 +97,6 @@ pub use error::{PoolError, PoolErrorKind};
 pub use executor::{Call, ProcessPoolExecutor};
 pub use imap::IMap;
 pub use pool::Pool;
+pub use progress::Progress;
 pub use result::{AsyncOptions, AsyncResult};
 pub(crate) use worker::worker_main;

@@ -320,13 +320,16 @@ impl Pool {
         self.engine.check_running()?;
         let chunksize = chunksize.unwrap_or_else(|| auto_chunksize(items.len(), self.processes()));
         let timeout = options.timeout.or(self.engine.default_timeout());
+        let mut options = options;
+        let progress = options.take_progress();
         let cell = Cell::new();
         let completion = Completion::new(Arc::clone(&cell), options, self.engine.results());
         if items.is_empty() {
             completion.finish(Ok(Vec::new()));
             return Ok(AsyncResult::new(cell));
         }
-        let job: Arc<dyn Job> = Arc::new(MapJob::<F::Output>::new(items.len(), completion));
+        let job: Arc<dyn Job> =
+            Arc::new(MapJob::<F::Output>::new(items.len(), completion, progress));
         let chunks = self.chunks(task, &items, chunksize, &job, timeout)?;
         drop(items);
         self.engine.submit(chunks, false)?;
@@ -625,11 +628,17 @@ impl Pool {
         let _ = &f;
         let task = task_name::<F>()?;
         check_chunksize(chunksize)?;
-        let input = Box::new(items.into_iter().map(|x| encode_args(&(x,))));
+        let items = items.into_iter();
+        let total = match items.size_hint() {
+            (low, Some(high)) if low == high => Some(low),
+            _ => None,
+        };
+        let input = Box::new(items.map(|x| encode_args(&(x,))));
         IMap::new(
             Arc::clone(&self.engine),
             task,
             input,
+            total,
             chunksize.unwrap_or(1),
             ordered,
             self.engine.default_timeout(),

@@ -8,6 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::error::PoolError;
+use super::progress::{Progress, Reporter};
 use crate::PanicError;
 
 /// A callback on a task's value (Python's `callback=`).
@@ -155,6 +156,7 @@ pub struct AsyncOptions<R> {
     callback: Option<Callback<R>>,
     error_callback: Option<ErrorCallback>,
     pub(crate) timeout: Option<Duration>,
+    progress: Reporter,
 }
 
 impl<R> AsyncOptions<R> {
@@ -171,6 +173,7 @@ impl<R> AsyncOptions<R> {
             callback: None,
             error_callback: None,
             timeout: None,
+            progress: Reporter::default(),
         }
     }
 
@@ -248,6 +251,62 @@ impl<R> AsyncOptions<R> {
     }
 }
 
+impl<R> AsyncOptions<R> {
+    /// Calls `progress` as the items of a [`map_async_with`](super::Pool::map_async_with)
+    /// or [`starmap_async_with`](super::Pool::starmap_async_with) complete, a chunk at a
+    /// time, with a [`Progress`] (done, total, rate, time left), for programs that draw
+    /// their own progress. It runs on the pool's threads, one call at a time; the last
+    /// call (all done) comes before the result is ready. `apply_async_with` does not
+    /// report progress.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use tripod::multiprocessing::{AsyncOptions, Pool, Progress};
+    ///
+    /// fn square(x: u64) -> u64 { x * x }
+    /// tripod::task!(square);
+    ///
+    /// let pool = Pool::new(2).unwrap();
+    /// let done = Arc::new(Mutex::new(Vec::new()));
+    /// let record = Arc::clone(&done);
+    /// let options = AsyncOptions::new().progress(move |p: Progress| record.lock().unwrap().push(p.done()));
+    /// pool.map_async_with(square, 0..40, 10, options).unwrap().wait();
+    /// let mut done = done.lock().unwrap().clone();
+    /// done.sort();
+    /// assert_eq!(done, [10, 20, 30, 40]);
+    /// ```
+    pub fn progress(mut self, progress: impl FnMut(Progress) + Send + 'static) -> Self {
+        self.progress.set_callback(Box::new(progress));
+        self
+    }
+
+    /// Draws a progress bar on stderr (with rate and time left) for a
+    /// [`map_async_with`](super::Pool::map_async_with) or
+    /// [`starmap_async_with`](super::Pool::starmap_async_with); nothing is drawn when
+    /// stderr is not a terminal. Needs the `progress` feature (on by default).
+    ///
+    /// ```
+    /// use tripod::multiprocessing::{AsyncOptions, Pool};
+    ///
+    /// fn square(x: u64) -> u64 { x * x }
+    /// tripod::task!(square);
+    ///
+    /// let pool = Pool::new(2).unwrap();
+    /// let options = AsyncOptions::new().progress_bar();
+    /// let squares = pool.map_async_with(square, 0..1000, None, options).unwrap();
+    /// assert_eq!(squares.into_result().unwrap()[999], 998_001);
+    /// ```
+    #[cfg(feature = "progress")]
+    pub fn progress_bar(mut self) -> Self {
+        self.progress.want_bar();
+        self
+    }
+
+    pub(crate) fn take_progress(&mut self) -> Reporter {
+        std::mem::take(&mut self.progress)
+    }
+}
+
 impl<R> Default for AsyncOptions<R> {
     fn default() -> Self {
         AsyncOptions::new()
@@ -260,6 +319,7 @@ impl<R> fmt::Debug for AsyncOptions<R> {
             .field("callback", &self.callback.is_some())
             .field("error_callback", &self.error_callback.is_some())
             .field("timeout", &self.timeout)
+            .field("progress", &self.progress.is_active())
             .finish()
     }
 }
