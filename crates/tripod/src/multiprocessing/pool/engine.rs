@@ -658,9 +658,29 @@ fn scaled(timeout: Duration, items: usize) -> Duration {
     timeout.saturating_mul(u32::try_from(items.max(1)).unwrap_or(u32::MAX))
 }
 
+/// Messages queued for one worker are sent together, in one frame, up to this size.
+const BATCH_BYTES: usize = 256 << 10;
+
 fn run_writer(conn: &Connection, outgoing: &Receiver<Arc<Vec<u8>>>) {
-    for message in outgoing {
-        if conn.send_bytes(&message).is_err() {
+    let mut batch = Vec::new();
+    while let Ok(first) = outgoing.recv() {
+        let sent = match outgoing.try_recv() {
+            // Alone: sent as it is, without a copy (it may be large).
+            Err(_) => conn.send_bytes(&first),
+            Ok(second) => {
+                batch.clear();
+                batch.extend_from_slice(&first);
+                batch.extend_from_slice(&second);
+                while batch.len() < BATCH_BYTES {
+                    match outgoing.try_recv() {
+                        Ok(next) => batch.extend_from_slice(&next),
+                        Err(_) => break,
+                    }
+                }
+                conn.send_bytes(&batch)
+            }
+        };
+        if sent.is_err() {
             // The worker is gone; its reader sees the end and settles.
             break;
         }

@@ -284,24 +284,26 @@ impl Pool {
         }
     }
 
-    /// Encodes every item (an argument tuple) into chunks of `chunksize` for `job`.
-    fn chunks<A: Serialize>(
+    /// Encodes the items (argument tuples) in chunks of `chunksize` for `job`, submitting
+    /// each chunk as soon as it is encoded, so that the workers start on the first while
+    /// the others are encoded.
+    fn submit_chunks<A: Serialize>(
         &self,
         task: &'static str,
         items: &[A],
         chunksize: usize,
         job: &Arc<dyn Job>,
         timeout: Option<std::time::Duration>,
-    ) -> Result<Vec<Chunk>, PoolError> {
-        let mut chunks = Vec::with_capacity(items.len().div_ceil(chunksize));
+    ) -> Result<(), PoolError> {
         for (n, group) in items.chunks(chunksize).enumerate() {
             let mut writer = RunWriter::new(self.engine.next_chunk_id(), task);
             for args in group {
                 writer.push(&encode_args(args)?);
             }
-            chunks.push(self.chunk(writer, n * chunksize, Arc::clone(job), timeout));
+            let chunk = self.chunk(writer, n * chunksize, Arc::clone(job), timeout);
+            self.engine.submit(vec![chunk], false)?;
         }
-        Ok(chunks)
+        Ok(())
     }
 
     fn starmap_inner<F, A>(
@@ -330,9 +332,9 @@ impl Pool {
         }
         let job: Arc<dyn Job> =
             Arc::new(MapJob::<F::Output>::new(items.len(), completion, progress));
-        let chunks = self.chunks(task, &items, chunksize, &job, timeout)?;
-        drop(items);
-        self.engine.submit(chunks, false)?;
+        // An item that cannot be encoded fails the call; chunks already sent still run,
+        // their results unclaimed.
+        self.submit_chunks(task, &items, chunksize, &job, timeout)?;
         Ok(AsyncResult::new(cell))
     }
 

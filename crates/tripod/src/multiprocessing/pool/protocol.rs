@@ -1,7 +1,7 @@
 //! What travels between the pool and its workers, each message one frame on the worker's
 //! duplex [`Connection`](crate::multiprocessing::connection::Connection).
 //!
-//! Parent -> worker:
+//! Parent -> worker (a frame holds one or more requests, back to back):
 //! - `RUN`: `[1][chunk: u64][task name: u32 len + bytes][n: u32]` then `n` encoded
 //!   argument tuples, each `[u32 len][bytes]`;
 //! - `STOP`: `[2]`: finish and exit.
@@ -86,23 +86,31 @@ pub(crate) enum Request<'a> {
     Stop,
 }
 
-pub(crate) fn parse_request(frame: &[u8]) -> Result<Request<'_>, String> {
+/// Splits a frame from the parent into its requests: the pool's writer sends whatever
+/// has queued up for the worker in one frame.
+pub(crate) fn parse_requests(frame: &[u8]) -> Result<Vec<Request<'_>>, String> {
     let mut r = Reader(frame);
-    match r.u8()? {
-        RUN => {
-            let chunk = r.u64()?;
-            let task = std::str::from_utf8(r.bytes()?).map_err(|e| e.to_string())?;
-            let n = r.u32()? as usize;
-            let mut items = Vec::with_capacity(n.min(frame.len()));
-            for _ in 0..n {
-                items.push(r.bytes()?);
+    let mut requests = Vec::with_capacity(1);
+    while !r.0.is_empty() {
+        requests.push(match r.u8()? {
+            RUN => {
+                let chunk = r.u64()?;
+                let task = std::str::from_utf8(r.bytes()?).map_err(|e| e.to_string())?;
+                let n = r.u32()? as usize;
+                let mut items = Vec::with_capacity(n.min(r.0.len()));
+                for _ in 0..n {
+                    items.push(r.bytes()?);
+                }
+                Request::Run { chunk, task, items }
             }
-            r.end()?;
-            Ok(Request::Run { chunk, task, items })
-        }
-        STOP => Ok(Request::Stop),
-        other => Err(format!("unknown request tag {other}")),
+            STOP => Request::Stop,
+            other => return Err(format!("unknown request tag {other}")),
+        });
     }
+    if requests.is_empty() {
+        return Err("empty request frame".to_owned());
+    }
+    Ok(requests)
 }
 
 pub(crate) fn put_started(buf: &mut Vec<u8>, chunk: u64) {
@@ -229,17 +237,6 @@ impl<'a> Reader<'a> {
         let n = self.u32()? as usize;
         self.take(n)
     }
-
-    fn end(&self) -> Result<(), String> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{} unexpected bytes after the message",
-                self.0.len()
-            ))
-        }
-    }
 }
 
 #[cfg(test)]
@@ -254,15 +251,24 @@ mod tests {
         assert_eq!(w.len(), 2);
         let (id, msg) = w.finish();
         assert_eq!(id, 7);
-        match parse_request(&msg).unwrap() {
+        let mut frame = msg.clone();
+        frame.extend_from_slice(&stop_message());
+        let requests = parse_requests(&frame).unwrap();
+        assert_eq!(requests.len(), 2);
+        match &requests[0] {
             Request::Run { chunk, task, items } => {
-                assert_eq!((chunk, task), (7, "a::b"));
-                assert_eq!(items, [&b"xy"[..], &b""[..]]);
+                assert_eq!((*chunk, *task), (7, "a::b"));
+                assert_eq!(items, &[&b"xy"[..], &b""[..]]);
             }
             Request::Stop => panic!("not a stop"),
         }
-        assert!(parse_request(&msg[..msg.len() - 1]).is_err());
-        assert!(matches!(parse_request(&stop_message()), Ok(Request::Stop)));
+        assert!(matches!(requests[1], Request::Stop));
+        assert!(parse_requests(&msg[..msg.len() - 1]).is_err());
+        assert!(parse_requests(&[]).is_err());
+        assert!(matches!(
+            parse_requests(&stop_message()).unwrap()[..],
+            [Request::Stop]
+        ));
 
         let mut buf = Vec::new();
         put_started(&mut buf, 9);

@@ -110,40 +110,43 @@ pub(crate) fn worker_main(conn: Connection, setup: WorkerSetup) {
         }
         let Ok(frame) = conn.recv_bytes() else {
             // The parent is gone (or closed our connection): nothing more to do.
-            let _ = conn.send_bytes(&reply);
             return;
         };
-        let (chunk, task, items) = match protocol::parse_request(&frame) {
-            Ok(Request::Run { chunk, task, items }) => (chunk, task, items),
-            Ok(Request::Stop) | Err(_) => {
+        let Ok(requests) = protocol::parse_requests(&frame) else {
+            // The parent broke the protocol: leave; it sees the end of this connection.
+            return;
+        };
+        for request in requests {
+            let Request::Run { chunk, task, items } = request else {
                 if !reply.is_empty() {
                     let _ = conn.send_bytes(&reply);
                 }
                 return;
+            };
+            // Say so before running: the previous chunk's DONE goes in the same frame.
+            protocol::put_started(&mut reply, chunk);
+            if conn.send_bytes(&reply).is_err() {
+                return;
             }
-        };
-        protocol::put_started(&mut reply, chunk);
-        if conn.send_bytes(&reply).is_err() {
-            return;
-        }
-        reply.clear();
-        let entry = spawn::task_by_name(task);
-        let outcomes: Vec<Outcome> = items
-            .iter()
-            .map(|args| match entry {
-                Some(entry) => entry.run(args, Vec::new()),
-                None => Outcome::Failed(
-                    FailKind::UnknownTask,
-                    format!("this worker does not know the task `{task}`"),
-                ),
-            })
-            .collect();
-        protocol::put_done(&mut reply, chunk, &outcomes);
-        chunks_done += 1;
-        if setup.maxtasks.is_some_and(|max| chunks_done >= max) {
-            // Retire: the parent sent no more than this and starts a replacement.
-            let _ = conn.send_bytes(&reply);
-            return;
+            reply.clear();
+            let entry = spawn::task_by_name(task);
+            let outcomes: Vec<Outcome> = items
+                .iter()
+                .map(|args| match entry {
+                    Some(entry) => entry.run(args, Vec::new()),
+                    None => Outcome::Failed(
+                        FailKind::UnknownTask,
+                        format!("this worker does not know the task `{task}`"),
+                    ),
+                })
+                .collect();
+            protocol::put_done(&mut reply, chunk, &outcomes);
+            chunks_done += 1;
+            if setup.maxtasks.is_some_and(|max| chunks_done >= max) {
+                // Retire: the parent sent no more than this and starts a replacement.
+                let _ = conn.send_bytes(&reply);
+                return;
+            }
         }
     }
 }
