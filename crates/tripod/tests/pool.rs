@@ -810,3 +810,21 @@ fn progress_callbacks_for_map_and_imap() {
         .sum();
     assert_eq!(sum, (0..50).map(|i| i * i).sum());
 }
+
+#[test]
+fn work_sent_to_a_dead_worker_but_not_started_runs_on_its_replacement() {
+    // One worker: the second call is in its socket (pipelined) when it is killed.
+    let (pool, started, pid) = shared_pool(1);
+    let victim = pool.apply_async(report_then_hang, ()).unwrap();
+    let queued = pool.apply_async(pid_of_worker, ()).unwrap();
+    assert!(started.wait_timeout(LONG));
+    let dead = pid.get();
+    kill(dead);
+    assert_eq!(
+        victim.get_timeout(LONG).unwrap_err().kind(),
+        PoolErrorKind::WorkerLost
+    );
+    let ran_on = queued.get_timeout(LONG).unwrap();
+    assert_ne!(ran_on, dead, "it ran on the replacement");
+    assert_eq!(pool.worker_pids(), [ran_on]);
+}

@@ -111,6 +111,10 @@ pub(crate) struct Engine {
     results: Sender<Option<ResultWork>>,
     result_thread: Mutex<Option<JoinHandle<()>>>,
     next_chunk: AtomicU64,
+    /// Held while a worker starts, so that a worker forked (with the `Fork` start method)
+    /// never inherits another new worker's end of its connection, which would hide that
+    /// worker's death from the pool.
+    spawning: Mutex<()>,
 }
 
 impl Engine {
@@ -147,6 +151,7 @@ impl Engine {
             results,
             result_thread: Mutex::new(Some(result_thread)),
             next_chunk: AtomicU64::new(1),
+            spawning: Mutex::new(()),
         });
         for _ in 0..processes {
             if let Err(e) = engine.spawn_worker() {
@@ -287,7 +292,8 @@ impl Engine {
                 format!("cannot start a pool worker: {what}: {e}"),
             )
         };
-        let (parent, child) = pipe(true).map_err(|e| start_error("no pipe", &e))?;
+        let spawning = self.spawning.lock().unwrap_or_else(|e| e.into_inner());
+        let (parent, child) = pipe(true).map_err(|e| start_error("no connection", &e))?;
         let id = {
             let mut state = self.lock();
             let id = state.next_worker;
@@ -304,7 +310,8 @@ impl Engine {
         if let Some(method) = self.config.start_method {
             process = process.start_method(method);
         }
-        let handle = Arc::new(process.start().map_err(|e| start_error("", &e))?);
+        let handle = Arc::new(process.start().map_err(|e| start_error("no process", &e))?);
+        drop(spawning);
         let conn = Arc::new(parent);
         let (outbox, outgoing) = crossbeam_channel::unbounded();
         {

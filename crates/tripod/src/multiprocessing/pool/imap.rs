@@ -26,6 +26,9 @@ pub(crate) type Input<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, PoolError>> 
 /// [`Pool::imap_unordered`](super::Pool::imap_unordered) as they complete. Each item
 /// yields its own `Result`: one failed item does not end the iteration.
 ///
+/// The input is read in the thread that takes the results, so it need not be `Send`
+/// (nor, therefore, is `IMap`).
+///
 /// Dropping it stops taking input; chunks already sent still run, their results are
 /// dropped. After the pool is [closed](super::Pool::close), an `IMap` made before goes on
 /// until [`join`](super::Pool::join); items it could not submit then yield

@@ -668,7 +668,8 @@ impl Pool {
         self.engine.close();
     }
 
-    /// Kills the workers at once (Python's `terminate`): unfinished tasks fail with
+    /// Kills the workers at once, with SIGKILL (Python's `terminate` sends SIGTERM, which
+    /// a task may ignore; this cannot hang): unfinished tasks fail with
     /// [`Terminated`](PoolErrorKind::Terminated). Returns when every worker is reaped and
     /// every result is complete. Dropping the pool does this.
     ///
