@@ -49,6 +49,16 @@ fn abort_now() -> u32 {
 }
 tripod::task!(abort_now);
 
+/// Dies of SIGSEGV, as a crash would (sent by `kill`, so no `unsafe` is needed).
+fn segfault() -> u32 {
+    let me = getpid().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-SEGV", &me])
+        .status();
+    sleep_forever()
+}
+tripod::task!(segfault);
+
 fn sleep_forever() -> u32 {
     loop {
         // Sleeping only until the pool kills this worker.
@@ -827,4 +837,22 @@ fn work_sent_to_a_dead_worker_but_not_started_runs_on_its_replacement() {
     let ran_on = queued.get_timeout(LONG).unwrap();
     assert_ne!(ran_on, dead, "it ran on the replacement");
     assert_eq!(pool.worker_pids(), [ran_on]);
+}
+
+#[test]
+fn a_segfaulting_task_fails_with_worker_lost() {
+    let pool = Pool::new(2).unwrap();
+    let others: Vec<_> = (0..10)
+        .map(|i| pool.apply_async(square, (i,)).unwrap())
+        .collect();
+    let err = pool.apply(segfault, ()).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.signal()),
+        (PoolErrorKind::WorkerLost, Some(11))
+    );
+    assert!(err.to_string().contains("SIGSEGV"), "{err}");
+    for (i, r) in others.iter().enumerate() {
+        assert_eq!(r.get_timeout(LONG).unwrap(), (i * i) as u64);
+    }
+    assert_eq!(pool.apply(square, (6,)).unwrap(), 36);
 }
