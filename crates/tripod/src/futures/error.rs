@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::PanicError;
+use crate::multiprocessing::{PoolError, PoolErrorKind};
 
 /// Why a [`Future`](super::Future) did not give a value: Python's `CancelledError`,
 /// `TimeoutError`, the task's exception (here: its panic), `BrokenThreadPool`, and the
@@ -37,6 +38,8 @@ enum Repr {
     ShutDown,
     Broken(Arc<str>),
     Taken,
+    /// A process pool's error that none of the above describes.
+    Pool(Arc<PoolError>),
 }
 
 /// The kind of a [`FutureError`].
@@ -66,6 +69,14 @@ pub enum FutureErrorKind {
     /// The value was already moved out by [`Future::into_result`](super::Future::into_result)
     /// on another handle to the same future.
     Taken,
+    /// The worker process running the task died (killed, crashed, aborted) in a
+    /// [`ProcessPoolExecutor`](super::ProcessPoolExecutor); only this task failed and the
+    /// executor goes on. [`FutureError::pool_error`] has the pid and exit status.
+    WorkerLost,
+    /// The task ran past its timeout in a
+    /// [`ProcessPoolExecutor`](super::ProcessPoolExecutor); its worker was killed and
+    /// replaced.
+    TaskTimeout,
 }
 
 impl FutureError {
@@ -152,6 +163,35 @@ impl FutureError {
             Repr::ShutDown => FutureErrorKind::ShutDown,
             Repr::Broken(_) => FutureErrorKind::Broken,
             Repr::Taken => FutureErrorKind::Taken,
+            Repr::Pool(ref e) => match e.kind() {
+                PoolErrorKind::WorkerLost => FutureErrorKind::WorkerLost,
+                PoolErrorKind::TaskTimeout => FutureErrorKind::TaskTimeout,
+                _ => FutureErrorKind::Broken,
+            },
+        }
+    }
+
+    /// The process pool's own error, for a future of a
+    /// [`ProcessPoolExecutor`](super::ProcessPoolExecutor) that failed with
+    /// [`WorkerLost`](FutureErrorKind::WorkerLost),
+    /// [`TaskTimeout`](FutureErrorKind::TaskTimeout) or a pool failure: the pid and exit
+    /// status of a lost worker are there.
+    ///
+    /// ```
+    /// use tripod::futures::{FutureErrorKind, ProcessPoolExecutor};
+    ///
+    /// fn die() -> u8 { std::process::abort() }
+    /// tripod::task!(die);
+    ///
+    /// let executor = ProcessPoolExecutor::new(1).unwrap();
+    /// let err = executor.submit(die, ()).result().unwrap_err();
+    /// assert_eq!(err.kind(), FutureErrorKind::WorkerLost);
+    /// assert_eq!(err.pool_error().unwrap().signal(), Some(6));
+    /// ```
+    pub fn pool_error(&self) -> Option<&PoolError> {
+        match &self.repr {
+            Repr::Pool(e) => Some(e),
+            _ => None,
         }
     }
 
@@ -203,6 +243,24 @@ impl FutureError {
     }
 }
 
+impl From<PoolError> for FutureError {
+    /// A task's panic stays a panic, a refused submission after shutdown is
+    /// [`ShutDown`](FutureErrorKind::ShutDown); the rest keep the pool's error (see
+    /// [`FutureError::pool_error`]).
+    fn from(error: PoolError) -> Self {
+        match error.kind() {
+            PoolErrorKind::Panicked => match error.panic() {
+                Some(panic) => FutureError::panicked(panic.clone()),
+                None => FutureError::broken(error.to_string()),
+            },
+            PoolErrorKind::NotRunning => FutureError::shut_down(),
+            _ => FutureError {
+                repr: Repr::Pool(Arc::new(error)),
+            },
+        }
+    }
+}
+
 impl From<PanicError> for FutureError {
     fn from(panic: PanicError) -> Self {
         FutureError::panicked(panic)
@@ -214,6 +272,7 @@ impl fmt::Debug for FutureError {
         match &self.repr {
             Repr::Panicked(p) => f.debug_tuple("Panicked").field(p).finish(),
             Repr::Broken(reason) => f.debug_tuple("Broken").field(reason).finish(),
+            Repr::Pool(e) => f.debug_tuple("Pool").field(e).finish(),
             _ => fmt::Debug::fmt(&self.kind(), f),
         }
     }
@@ -228,6 +287,7 @@ impl fmt::Display for FutureError {
             Repr::ShutDown => f.write_str("cannot schedule new futures after shutdown"),
             Repr::Broken(reason) => write!(f, "the executor is broken: {reason}"),
             Repr::Taken => f.write_str("the result was already taken out of the future"),
+            Repr::Pool(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -236,6 +296,7 @@ impl std::error::Error for FutureError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.repr {
             Repr::Panicked(p) => Some(p),
+            Repr::Pool(e) => Some(&**e),
             _ => None,
         }
     }

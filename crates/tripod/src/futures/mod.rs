@@ -8,6 +8,7 @@
 //! | `pool.submit(fn, *args)` | [`pool.submit(move \|\| ...)`](ThreadPoolExecutor::submit) |
 //! | `pool.map(fn, items, timeout=)` | [`pool.map(f, items)`](ThreadPoolExecutor::map), [`map_timeout`](ThreadPoolExecutor::map_timeout) |
 //! | `pool.shutdown(wait, cancel_futures=)` | [`pool.shutdown(wait, cancel_futures)`](ThreadPoolExecutor::shutdown) |
+//! | `ProcessPoolExecutor(max_workers, initializer, max_tasks_per_child)` | [`ProcessPoolExecutor::new`], [`ProcessPoolExecutor::from_builder`] (tasks: registered `fn`s, see [`tripod::task!`](crate::task)) |
 //! | `Executor` | [`Executor<Task>`](Executor) |
 //! | `Future` (`result`, `exception`, `done`, `running`, `cancel`, `cancelled`, `add_done_callback`) | [`Future`] |
 //! | `Future.set_result` / `set_exception` (for executors) | [`Promise`] |
@@ -72,6 +73,7 @@ mod promise;
 mod thread_pool;
 mod wait;
 
+pub use crate::multiprocessing::pool::{Call, ProcessPoolExecutor};
 pub use error::{FutureError, FutureErrorKind, ThreadPoolBuildError};
 pub use executor::{Executor, Map};
 pub use future::Future;

@@ -53,6 +53,12 @@
 //! returns it terminates daemon children still running and waits for the others, as
 //! Python's `multiprocessing` does at interpreter exit.
 //!
+//! # Pools
+//!
+//! [`Pool`] runs registered functions on a pool of worker processes (`apply`,
+//! `apply_async`, `map`, `imap`, ... as in Python); a worker that dies fails only the task
+//! it was running, and the pool goes on. See [`pool`].
+//!
 //! # Connections
 //!
 //! [`connection::Pipe`] gives two connected [`connection::Connection`]s that carry typed
@@ -131,6 +137,7 @@
 #![forbid(unsafe_code)]
 
 pub mod connection;
+pub mod pool;
 mod process;
 #[cfg(target_os = "linux")]
 mod queues;
@@ -143,6 +150,10 @@ mod synchronize;
 
 pub use crate::spawn::{StartMethod, Target, get_start_method, set_start_method};
 pub use crate::sys::ForkPermit;
+pub(crate) use pool::worker_main as pool_worker_main;
+pub use pool::{
+    AsyncOptions, AsyncResult, IMap, Pool, PoolBuilder, PoolError, PoolErrorKind, Progress,
+};
 pub use process::{
     CurrentProcess, ParentProcess, Process, ProcessError, ProcessErrorKind, ProcessHandle,
     cpu_count, current_process, getpid, getppid, parent_process,

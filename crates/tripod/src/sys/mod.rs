@@ -12,6 +12,7 @@ mod fd_passing;
 mod fork;
 mod pid;
 mod signal;
+mod tasks;
 
 pub(crate) use entry::{child_entry_anchor, remove_env};
 pub(crate) use exec::{

@@ -1,0 +1,740 @@
+//! The parent's side of a pool: the queue of chunks, the workers, and the threads that
+//! talk to them.
+//!
+//! Per worker, two threads: a writer that sends the chunks assigned to it (so nobody ever
+//! blocks on a full socket while holding the pool's lock), and a reader that takes its
+//! replies, hands outcomes to their jobs, refills its window and, when the connection
+//! ends, finds out how the worker ended and what it held. One result thread per pool runs
+//! callbacks in order of completion. A watchdog thread, started on the first task with a
+//! timeout, kills workers whose task is overdue.
+//!
+//! Dispatch keeps up to [`WINDOW`] chunks in flight per worker, giving each chunk to the
+//! worker with the fewest, so an idle worker gets work first and a busy one finds its next
+//! chunk already in its socket. A worker says when it starts a chunk, so when its
+//! connection ends the pool knows which chunk it was running (that one fails with
+//! `WorkerLost`, or is retried) and which it had not started (those go back to the front
+//! of the queue).
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::error::{PoolError, PoolErrorKind};
+use super::job::Job;
+use super::protocol::{self, Reply};
+use super::result::ResultWork;
+use super::worker::{InitCall, WorkerSetup, worker_main};
+use crate::multiprocessing::connection::{Connection, pipe};
+use crate::multiprocessing::{Process, ProcessHandle, StartMethod};
+
+/// Chunks in flight per worker: the one it runs and the next one, already sent.
+pub(crate) const WINDOW: usize = 2;
+
+/// How long the pool waits for a worker whose connection ended to be reaped before it
+/// kills it (a worker that closed its connection but lingers).
+const REAP_GRACE: Duration = Duration::from_secs(2);
+
+pub(crate) struct Config {
+    pub processes: usize,
+    pub maxtasks: Option<u64>,
+    pub init: Option<InitCall>,
+    pub start_method: Option<StartMethod>,
+    pub max_retries: u32,
+    pub timeout: Option<Duration>,
+}
+
+/// A batch of items of one job, encoded once as the `RUN` message.
+pub(crate) struct Chunk {
+    pub id: u64,
+    pub message: Arc<Vec<u8>>,
+    pub len: usize,
+    pub offset: usize,
+    pub job: Arc<dyn Job>,
+    pub retries: u32,
+    pub timeout: Option<Duration>,
+}
+
+struct WorkerSlot {
+    id: u64,
+    pid: u32,
+    process: Arc<ProcessHandle<()>>,
+    outbox: Sender<Arc<Vec<u8>>>,
+    in_flight: VecDeque<Chunk>,
+    /// The chunk it runs and since when.
+    started: Option<(u64, Instant)>,
+    /// Chunks sent so far (for `maxtasksperchild`).
+    assigned: u64,
+    /// Killed by the watchdog: its running chunk's timeout.
+    timed_out: Option<Duration>,
+    stopping: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Phase {
+    Running,
+    Closed,
+    Terminated,
+}
+
+struct State {
+    phase: Phase,
+    queue: VecDeque<Chunk>,
+    workers: Vec<WorkerSlot>,
+    /// Chunks submitted and not yet finished or failed.
+    outstanding: usize,
+    /// Workers being started outside the lock.
+    starting: usize,
+    /// Lazy producers (`imap` iterators) that may still submit after `close`.
+    feeders: usize,
+    /// `join` was called: stop the workers even if feeders remain.
+    joining: bool,
+    broken: Option<PoolError>,
+    threads: Vec<JoinHandle<()>>,
+    watchdog: bool,
+    /// The workers are gone and the threads are being joined: the watchdog ends.
+    shut_down: bool,
+    next_worker: u64,
+}
+
+pub(crate) struct Engine {
+    config: Config,
+    state: Mutex<State>,
+    /// Workers came or went, work finished: `join` and `terminate` wait on it.
+    changed: Condvar,
+    /// Something the watchdog cares about changed.
+    watch: Condvar,
+    results: Sender<Option<ResultWork>>,
+    result_thread: Mutex<Option<JoinHandle<()>>>,
+    next_chunk: AtomicU64,
+    /// Held while a worker starts, so that a worker forked (with the `Fork` start method)
+    /// never inherits another new worker's end of its connection, which would hide that
+    /// worker's death from the pool.
+    spawning: Mutex<()>,
+}
+
+impl Engine {
+    pub(crate) fn start(config: Config) -> Result<Arc<Engine>, PoolError> {
+        let (results, inbox) = crossbeam_channel::unbounded();
+        let result_thread = std::thread::Builder::new()
+            .name("tripod-pool-results".to_owned())
+            .spawn(move || run_results(inbox))
+            .map_err(|e| {
+                PoolError::new(
+                    PoolErrorKind::Start,
+                    format!("cannot start the pool's result thread: {e}"),
+                )
+            })?;
+        let processes = config.processes;
+        let engine = Arc::new(Engine {
+            config,
+            state: Mutex::new(State {
+                phase: Phase::Running,
+                queue: VecDeque::new(),
+                workers: Vec::new(),
+                outstanding: 0,
+                starting: 0,
+                feeders: 0,
+                joining: false,
+                broken: None,
+                threads: Vec::new(),
+                watchdog: false,
+                shut_down: false,
+                next_worker: 1,
+            }),
+            changed: Condvar::new(),
+            watch: Condvar::new(),
+            results,
+            result_thread: Mutex::new(Some(result_thread)),
+            next_chunk: AtomicU64::new(1),
+            spawning: Mutex::new(()),
+        });
+        for _ in 0..processes {
+            if let Err(e) = engine.spawn_worker() {
+                engine.terminate();
+                return Err(e);
+            }
+        }
+        Ok(engine)
+    }
+
+    pub(crate) fn processes(&self) -> usize {
+        self.config.processes
+    }
+
+    pub(crate) fn results(&self) -> Sender<Option<ResultWork>> {
+        self.results.clone()
+    }
+
+    pub(crate) fn next_chunk_id(&self) -> u64 {
+        self.next_chunk.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The timeout for a chunk: the task's own, else the pool's.
+    pub(crate) fn default_timeout(&self) -> Option<Duration> {
+        self.config.timeout
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the pool takes new work.
+    pub(crate) fn check_running(&self) -> Result<(), PoolError> {
+        let state = self.lock();
+        if let Some(broken) = &state.broken {
+            return Err(broken.clone());
+        }
+        if state.phase != Phase::Running {
+            return Err(PoolError::not_running());
+        }
+        Ok(())
+    }
+
+    /// Queues `chunks` and hands them to workers. `feeder`: submitted by a lazy producer
+    /// registered before `close`, which may go on after it.
+    pub(crate) fn submit(
+        self: &Arc<Self>,
+        chunks: Vec<Chunk>,
+        feeder: bool,
+    ) -> Result<(), PoolError> {
+        let mut state = self.lock();
+        if let Some(broken) = &state.broken {
+            return Err(broken.clone());
+        }
+        let open = match state.phase {
+            Phase::Running => true,
+            Phase::Closed => feeder && !state.joining,
+            Phase::Terminated => false,
+        };
+        if !open {
+            return Err(PoolError::not_running());
+        }
+        if chunks.iter().any(|c| c.timeout.is_some()) {
+            self.ensure_watchdog(&mut state);
+        }
+        state.outstanding += chunks.len();
+        state.queue.extend(chunks);
+        self.dispatch(&mut state);
+        Ok(())
+    }
+
+    /// Registers a lazy producer (an `imap`); false if the pool does not take work.
+    pub(crate) fn add_feeder(&self) -> bool {
+        let mut state = self.lock();
+        if state.phase != Phase::Running || state.broken.is_some() {
+            return false;
+        }
+        state.feeders += 1;
+        true
+    }
+
+    pub(crate) fn remove_feeder(&self) {
+        let mut state = self.lock();
+        state.feeders = state.feeders.saturating_sub(1);
+        self.maybe_stop(&mut state);
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// Gives queued chunks to workers with room, the least loaded first.
+    fn dispatch(&self, state: &mut State) {
+        if state.phase == Phase::Terminated || state.broken.is_some() {
+            return;
+        }
+        let maxtasks = self.config.maxtasks;
+        while !state.queue.is_empty() {
+            let Some(worker) = state
+                .workers
+                .iter_mut()
+                .filter(|w| {
+                    !w.stopping
+                        && w.timed_out.is_none()
+                        && w.in_flight.len() < WINDOW
+                        && maxtasks.is_none_or(|m| w.assigned < m)
+                })
+                .min_by_key(|w| w.in_flight.len())
+            else {
+                break;
+            };
+            let chunk = state.queue.pop_front().expect("the queue is not empty");
+            worker.assigned += 1;
+            // If the writer is gone the worker is ending: its reader puts the chunk back.
+            let _ = worker.outbox.send(Arc::clone(&chunk.message));
+            worker.in_flight.push_back(chunk);
+        }
+    }
+
+    /// After `close`, once all work is done, tells the workers to exit.
+    fn maybe_stop(&self, state: &mut State) {
+        if state.phase == Phase::Closed
+            && state.outstanding == 0
+            && (state.feeders == 0 || state.joining)
+        {
+            for worker in &mut state.workers {
+                if !worker.stopping {
+                    worker.stopping = true;
+                    let _ = worker.outbox.send(Arc::new(protocol::stop_message()));
+                }
+            }
+        }
+    }
+
+    /// Starts one worker process and its two threads.
+    fn spawn_worker(self: &Arc<Self>) -> Result<(), PoolError> {
+        let start_error = |what: &str, e: &dyn std::fmt::Display| {
+            PoolError::new(
+                PoolErrorKind::Start,
+                format!("cannot start a pool worker: {what}: {e}"),
+            )
+        };
+        let spawning = self.spawning.lock().unwrap_or_else(|e| e.into_inner());
+        let (parent, child) = pipe(true).map_err(|e| start_error("no connection", &e))?;
+        let id = {
+            let mut state = self.lock();
+            let id = state.next_worker;
+            state.next_worker += 1;
+            id
+        };
+        let setup = WorkerSetup {
+            init: self.config.init.clone(),
+            maxtasks: self.config.maxtasks,
+        };
+        let mut process = Process::new(worker_main, (child, setup))
+            .name(format!("PoolWorker-{id}"))
+            .daemon(true);
+        if let Some(method) = self.config.start_method {
+            process = process.start_method(method);
+        }
+        let handle = Arc::new(process.start().map_err(|e| start_error("no process", &e))?);
+        drop(spawning);
+        let conn = Arc::new(parent);
+        let (outbox, outgoing) = crossbeam_channel::unbounded();
+        {
+            let mut state = self.lock();
+            if state.phase == Phase::Terminated {
+                let _ = handle.kill();
+            }
+            state.workers.push(WorkerSlot {
+                id,
+                pid: handle.pid(),
+                process: Arc::clone(&handle),
+                outbox,
+                in_flight: VecDeque::new(),
+                started: None,
+                assigned: 0,
+                timed_out: None,
+                stopping: false,
+            });
+            self.dispatch(&mut state);
+            self.maybe_stop(&mut state);
+        }
+        let writer_conn = Arc::clone(&conn);
+        let writer = std::thread::Builder::new()
+            .name(format!("tripod-pool-writer-{id}"))
+            .spawn(move || run_writer(&writer_conn, &outgoing));
+        let engine = Arc::clone(self);
+        let reader = std::thread::Builder::new()
+            .name(format!("tripod-pool-reader-{id}"))
+            .spawn(move || engine.run_reader(id, &conn));
+        let mut state = self.lock();
+        for thread in [writer, reader] {
+            match thread {
+                Ok(handle) => state.threads.push(handle),
+                Err(e) => {
+                    // Without its threads the worker is useless: kill it; if the reader
+                    // did start, it cleans up; if not, do it here.
+                    let _ = handle.kill();
+                    drop(state);
+                    self.worker_ended(id);
+                    return Err(start_error("no thread", &e));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The reader thread of one worker.
+    fn run_reader(self: &Arc<Self>, id: u64, conn: &Connection) {
+        while let Ok(frame) = conn.recv_bytes() {
+            let replies = match protocol::parse_replies(&frame) {
+                Ok(replies) => replies,
+                Err(_) => {
+                    // A worker that breaks the protocol is not trusted with more work.
+                    self.kill_worker(id);
+                    break;
+                }
+            };
+            for reply in replies {
+                match reply {
+                    Reply::Started(chunk) => self.on_started(id, chunk),
+                    Reply::Done(chunk, outcomes) => self.on_done(id, chunk, outcomes),
+                    Reply::InitFailed(message) => self.on_init_failed(message),
+                }
+            }
+        }
+        self.worker_ended(id);
+    }
+
+    fn kill_worker(&self, id: u64) {
+        let state = self.lock();
+        if let Some(worker) = state.workers.iter().find(|w| w.id == id) {
+            let _ = worker.process.kill();
+        }
+    }
+
+    fn on_started(&self, id: u64, chunk: u64) {
+        let mut state = self.lock();
+        let watchdog = state.watchdog;
+        let Some(worker) = state.workers.iter_mut().find(|w| w.id == id) else {
+            return;
+        };
+        worker.started = Some((chunk, Instant::now()));
+        let started = worker
+            .in_flight
+            .iter()
+            .find(|c| c.id == chunk)
+            .map(|c| (Arc::clone(&c.job), c.offset));
+        drop(state);
+        if watchdog {
+            self.watch.notify_all();
+        }
+        if let Some((job, offset)) = started {
+            job.chunk_started(offset);
+        }
+    }
+
+    fn on_done(self: &Arc<Self>, id: u64, chunk_id: u64, outcomes: Vec<protocol::ItemOutcome<'_>>) {
+        let chunk = {
+            let mut state = self.lock();
+            let Some(worker) = state.workers.iter_mut().find(|w| w.id == id) else {
+                return;
+            };
+            worker.started = None;
+            let Some(at) = worker.in_flight.iter().position(|c| c.id == chunk_id) else {
+                return;
+            };
+            let chunk = worker
+                .in_flight
+                .remove(at)
+                .expect("the position is in range");
+            self.dispatch(&mut state);
+            chunk
+        };
+        if outcomes.len() == chunk.len {
+            chunk.job.chunk_done(chunk.offset, outcomes);
+        } else {
+            chunk.job.chunk_failed(
+                chunk.offset,
+                chunk.len,
+                PoolError::new(
+                    PoolErrorKind::Decode,
+                    format!(
+                        "the worker returned {} outcomes for a chunk of {}",
+                        outcomes.len(),
+                        chunk.len
+                    ),
+                ),
+            );
+        }
+        self.finished(1);
+    }
+
+    /// `n` chunks were delivered: maybe all work is done.
+    fn finished(&self, n: usize) {
+        let mut state = self.lock();
+        state.outstanding = state.outstanding.saturating_sub(n);
+        self.maybe_stop(&mut state);
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    fn on_init_failed(&self, message: String) {
+        let error = PoolError::new(
+            PoolErrorKind::Initializer,
+            format!("the pool is broken: {message}"),
+        );
+        let failed: Vec<Chunk> = {
+            let mut state = self.lock();
+            if state.broken.is_none() {
+                state.broken = Some(error.clone());
+            }
+            state.queue.drain(..).collect()
+        };
+        let n = failed.len();
+        for chunk in failed {
+            chunk
+                .job
+                .chunk_failed(chunk.offset, chunk.len, error.clone());
+        }
+        self.finished(n);
+    }
+
+    /// A worker's connection ended: find out how, settle what it held, replace it.
+    fn worker_ended(self: &Arc<Self>, id: u64) {
+        let Some(mut slot) = ({
+            let mut state = self.lock();
+            let at = state.workers.iter().position(|w| w.id == id);
+            at.map(|at| state.workers.remove(at))
+        }) else {
+            return;
+        };
+        drop(slot.outbox); // ends its writer thread
+        if !slot.process.join_timeout(REAP_GRACE) {
+            let _ = slot.process.kill();
+            slot.process.join_timeout(REAP_GRACE * 5);
+        }
+        let exitcode = slot.process.exitcode();
+        let mut failed: Vec<(Chunk, PoolError)> = Vec::new();
+        let replace = {
+            let mut state = self.lock();
+            let mut requeue = Vec::new();
+            let running = slot.started.map(|(chunk, _)| chunk);
+            for mut chunk in slot.in_flight.drain(..) {
+                if state.phase == Phase::Terminated {
+                    failed.push((chunk, PoolError::terminated()));
+                } else if let Some(broken) = &state.broken {
+                    failed.push((chunk, broken.clone()));
+                } else if running == Some(chunk.id) {
+                    if let Some(timeout) = slot.timed_out {
+                        let timeout = scaled(timeout, chunk.len);
+                        failed.push((chunk, PoolError::task_timeout(slot.pid, timeout)));
+                    } else if chunk.retries < self.config.max_retries {
+                        chunk.retries += 1;
+                        requeue.push(chunk);
+                    } else {
+                        failed.push((chunk, PoolError::worker_lost(slot.pid, exitcode)));
+                    }
+                } else {
+                    requeue.push(chunk);
+                }
+            }
+            for chunk in requeue.into_iter().rev() {
+                state.queue.push_front(chunk);
+            }
+            let busy = state.outstanding > failed.len();
+            let replace = state.broken.is_none()
+                && match state.phase {
+                    Phase::Running => true,
+                    Phase::Closed => busy || (state.feeders > 0 && !state.joining),
+                    Phase::Terminated => false,
+                };
+            if replace {
+                state.starting += 1;
+            }
+            replace
+        };
+        let n = failed.len();
+        for (chunk, error) in failed {
+            chunk.job.chunk_failed(chunk.offset, chunk.len, error);
+        }
+        if n > 0 {
+            self.finished(n);
+        }
+        if replace {
+            let started = self.spawn_worker();
+            let mut state = self.lock();
+            state.starting -= 1;
+            if let Err(error) = started
+                && state.workers.is_empty()
+                && state.starting == 0
+            {
+                // No worker left and none can start: fail what waits rather than hang.
+                state.broken = Some(error.clone());
+                let queued: Vec<Chunk> = state.queue.drain(..).collect();
+                drop(state);
+                let n = queued.len();
+                for chunk in queued {
+                    chunk
+                        .job
+                        .chunk_failed(chunk.offset, chunk.len, error.clone());
+                }
+                self.finished(n);
+                return;
+            }
+            self.dispatch(&mut state);
+        }
+        self.changed.notify_all();
+    }
+
+    /// Starts the watchdog thread if it is not running.
+    fn ensure_watchdog(self: &Arc<Self>, state: &mut State) {
+        if state.watchdog {
+            return;
+        }
+        // The watchdog holds only a weak reference, so it never keeps the pool alive.
+        let engine = Arc::downgrade(self);
+        if let Ok(handle) = std::thread::Builder::new()
+            .name("tripod-pool-watchdog".to_owned())
+            .spawn(move || run_watchdog(&engine))
+        {
+            state.watchdog = true;
+            state.threads.push(handle);
+        }
+    }
+
+    pub(crate) fn close(&self) {
+        let mut state = self.lock();
+        if state.phase == Phase::Running {
+            state.phase = Phase::Closed;
+        }
+        self.maybe_stop(&mut state);
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// Waits for the workers to exit after `close` (or `terminate`), then for the threads.
+    pub(crate) fn join(&self) -> Result<(), PoolError> {
+        let mut state = self.lock();
+        if state.phase == Phase::Running {
+            return Err(PoolError::new(
+                PoolErrorKind::StillRunning,
+                "join() needs close() or terminate() first: the pool is still running",
+            ));
+        }
+        state.joining = true;
+        self.maybe_stop(&mut state);
+        drop(state);
+        self.wait_workers_gone();
+        Ok(())
+    }
+
+    /// Kills every worker, fails every unfinished task with `Terminated`, and waits for
+    /// the workers and the pool's threads.
+    pub(crate) fn terminate(&self) {
+        let queued: Vec<Chunk> = {
+            let mut state = self.lock();
+            state.phase = Phase::Terminated;
+            for worker in &state.workers {
+                let _ = worker.process.kill();
+            }
+            state.queue.drain(..).collect()
+        };
+        self.watch.notify_all();
+        let n = queued.len();
+        for chunk in queued {
+            chunk
+                .job
+                .chunk_failed(chunk.offset, chunk.len, PoolError::terminated());
+        }
+        self.finished(n);
+        self.wait_workers_gone();
+    }
+
+    fn wait_workers_gone(&self) {
+        let mut state = self.lock();
+        while !state.workers.is_empty() || state.starting > 0 {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        // Every reader has settled its worker; wake the watchdog so that it ends.
+        state.shut_down = true;
+        let threads = std::mem::take(&mut state.threads);
+        drop(state);
+        self.watch.notify_all();
+        let me = std::thread::current().id();
+        for thread in threads {
+            if thread.thread().id() != me {
+                let _ = thread.join();
+            }
+        }
+        // The result thread runs what the readers posted, then ends.
+        let _ = self.results.send(None);
+        let handle = self
+            .result_thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(handle) = handle
+            && handle.thread().id() != me
+        {
+            let _ = handle.join();
+        }
+    }
+
+    /// Worker pids, for tests and diagnostics.
+    pub(crate) fn pids(&self) -> Vec<u32> {
+        self.lock().workers.iter().map(|w| w.pid).collect()
+    }
+}
+
+fn scaled(timeout: Duration, items: usize) -> Duration {
+    timeout.saturating_mul(u32::try_from(items.max(1)).unwrap_or(u32::MAX))
+}
+
+/// Messages queued for one worker are sent together, in one frame, up to this size.
+const BATCH_BYTES: usize = 256 << 10;
+
+fn run_writer(conn: &Connection, outgoing: &Receiver<Arc<Vec<u8>>>) {
+    let mut batch = Vec::new();
+    while let Ok(first) = outgoing.recv() {
+        let sent = match outgoing.try_recv() {
+            // Alone: sent as it is, without a copy (it may be large).
+            Err(_) => conn.send_bytes(&first),
+            Ok(second) => {
+                batch.clear();
+                batch.extend_from_slice(&first);
+                batch.extend_from_slice(&second);
+                while batch.len() < BATCH_BYTES {
+                    match outgoing.try_recv() {
+                        Ok(next) => batch.extend_from_slice(&next),
+                        Err(_) => break,
+                    }
+                }
+                conn.send_bytes(&batch)
+            }
+        };
+        if sent.is_err() {
+            // The worker is gone; its reader sees the end and settles.
+            break;
+        }
+    }
+}
+
+fn run_results(inbox: Receiver<Option<ResultWork>>) {
+    // Each piece of work catches its callback's panic itself.
+    while let Ok(Some(work)) = inbox.recv() {
+        work();
+    }
+}
+
+fn run_watchdog(engine: &std::sync::Weak<Engine>) {
+    loop {
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
+        let mut state = engine.lock();
+        if state.shut_down {
+            return;
+        }
+        let now = Instant::now();
+        let mut next: Option<Instant> = None;
+        for worker in &mut state.workers {
+            let Some((chunk_id, since)) = worker.started else {
+                continue;
+            };
+            if worker.timed_out.is_some() {
+                continue;
+            }
+            let Some(chunk) = worker.in_flight.iter().find(|c| c.id == chunk_id) else {
+                continue;
+            };
+            let Some(timeout) = chunk.timeout else {
+                continue;
+            };
+            let deadline = since + scaled(timeout, chunk.len);
+            if deadline <= now {
+                worker.timed_out = Some(timeout);
+                let _ = worker.process.kill();
+            } else {
+                next = Some(next.map_or(deadline, |n| n.min(deadline)));
+            }
+        }
+        // Wait for the next deadline, or for a start or the end to wake us; then look again.
+        let wait = next.map_or(Duration::from_secs(1), |n| n.saturating_duration_since(now));
+        let _ = engine.watch.wait_timeout(state, wait);
+    }
+}

@@ -1,0 +1,200 @@
+//! Jobs: what the pool does with a chunk's outcomes. A job is one `apply_async`, one
+//! map, or one `imap`; it receives its chunks' outcomes (in whatever order the chunks
+//! finish) or their failure, decodes the values and completes its result.
+#![forbid(unsafe_code)]
+
+use std::sync::Mutex;
+
+use serde::de::DeserializeOwned;
+
+use super::error::{PoolError, PoolErrorKind};
+use super::progress::Reporter;
+use super::protocol::ItemOutcome;
+use super::result::Completion;
+use crate::wire;
+
+/// The receiving side of a job, as the pool's engine sees it.
+pub(crate) trait Job: Send + Sync {
+    /// The chunk of items starting at `offset` finished; one outcome per item.
+    fn chunk_done(&self, offset: usize, outcomes: Vec<ItemOutcome<'_>>);
+    /// The chunk of `len` items starting at `offset` failed as a whole.
+    fn chunk_failed(&self, offset: usize, len: usize, error: PoolError);
+    /// A worker began the chunk starting at `offset`.
+    fn chunk_started(&self, _offset: usize) {}
+}
+
+/// One item's outcome, decoded.
+pub(crate) fn decode_item<R: DeserializeOwned>(outcome: ItemOutcome<'_>) -> Result<R, PoolError> {
+    match outcome {
+        ItemOutcome::Ok(bytes) => wire::decode(bytes).map_err(|e| {
+            PoolError::new(
+                PoolErrorKind::Decode,
+                format!("cannot decode the task's result: {e}"),
+            )
+        }),
+        ItemOutcome::Panicked(message) => Err(PoolError::panicked(message)),
+        ItemOutcome::DecodeArgs(message) => Err(PoolError::new(
+            PoolErrorKind::Decode,
+            format!("the worker could not decode the arguments: {message}"),
+        )),
+        ItemOutcome::EncodeResult(message) => Err(PoolError::new(
+            PoolErrorKind::Decode,
+            format!("the worker could not encode the result: {message}"),
+        )),
+        ItemOutcome::UnknownTask(message) => {
+            Err(PoolError::new(PoolErrorKind::UnknownTask, message))
+        }
+        ItemOutcome::Protocol(message) => Err(PoolError::new(
+            PoolErrorKind::Decode,
+            format!("the worker broke the protocol: {message}"),
+        )),
+    }
+}
+
+/// Python's automatic chunk size for `map`: `divmod(len, processes * 4)`, rounded up.
+pub(crate) fn auto_chunksize(len: usize, processes: usize) -> usize {
+    let per = (processes * 4).max(1);
+    let (chunksize, extra) = (len / per, len % per);
+    (chunksize + usize::from(extra > 0)).max(1)
+}
+
+/// One `apply_async`: a single item.
+pub(crate) struct ApplyJob<R> {
+    completion: Mutex<Option<Completion<R>>>,
+}
+
+impl<R> ApplyJob<R> {
+    pub(crate) fn new(completion: Completion<R>) -> Self {
+        ApplyJob {
+            completion: Mutex::new(Some(completion)),
+        }
+    }
+
+    fn take(&self) -> Option<Completion<R>> {
+        self.completion
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+}
+
+impl<R: DeserializeOwned + Send + 'static> Job for ApplyJob<R> {
+    fn chunk_done(&self, _offset: usize, outcomes: Vec<ItemOutcome<'_>>) {
+        let Some(completion) = self.take() else {
+            return;
+        };
+        let result = match outcomes.into_iter().next() {
+            Some(outcome) => decode_item(outcome),
+            None => Err(PoolError::new(
+                PoolErrorKind::Decode,
+                "the worker returned no outcome",
+            )),
+        };
+        completion.finish(result);
+    }
+
+    fn chunk_failed(&self, _offset: usize, _len: usize, error: PoolError) {
+        if let Some(completion) = self.take() {
+            completion.finish(Err(error));
+        }
+    }
+}
+
+/// One `map_async` / `starmap_async`: the values in input order, or the first error.
+pub(crate) struct MapJob<R> {
+    state: Mutex<MapState<R>>,
+}
+
+struct MapState<R> {
+    slots: Vec<Option<R>>,
+    remaining: usize,
+    completion: Option<Completion<Vec<R>>>,
+    progress: Reporter,
+}
+
+impl<R> MapJob<R> {
+    pub(crate) fn new(len: usize, completion: Completion<Vec<R>>, mut progress: Reporter) -> Self {
+        if progress.is_active() {
+            progress.begin(Some(len));
+        }
+        MapJob {
+            state: Mutex::new(MapState {
+                slots: std::iter::repeat_with(|| None).take(len).collect(),
+                remaining: len,
+                completion: Some(completion),
+                progress,
+            }),
+        }
+    }
+}
+
+impl<R: DeserializeOwned + Send + 'static> Job for MapJob<R> {
+    fn chunk_done(&self, offset: usize, outcomes: Vec<ItemOutcome<'_>>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.completion.is_none() {
+            return; // already failed
+        }
+        let n = outcomes.len();
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            match decode_item(outcome) {
+                Ok(value) => {
+                    if let Some(slot) = state.slots.get_mut(offset + i) {
+                        *slot = Some(value);
+                    }
+                }
+                Err(error) => {
+                    let completion = state.completion.take();
+                    state.slots = Vec::new();
+                    state.progress.finish();
+                    drop(state);
+                    if let Some(completion) = completion {
+                        completion.finish(Err(error));
+                    }
+                    return;
+                }
+            }
+        }
+        state.remaining = state.remaining.saturating_sub(n);
+        if state.progress.is_active() {
+            state.progress.advance(n);
+        }
+        if state.remaining == 0 {
+            state.progress.finish();
+            let values = std::mem::take(&mut state.slots)
+                .into_iter()
+                .map(|v| v.expect("every slot is filled when none remain"))
+                .collect();
+            let completion = state.completion.take();
+            drop(state);
+            if let Some(completion) = completion {
+                completion.finish(Ok(values));
+            }
+        }
+    }
+
+    fn chunk_failed(&self, _offset: usize, _len: usize, error: PoolError) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let completion = state.completion.take();
+        state.slots = Vec::new();
+        state.progress.finish();
+        drop(state);
+        if let Some(completion) = completion {
+            completion.finish(Err(error));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::auto_chunksize;
+
+    #[test]
+    fn chunksize_as_python() {
+        // Python: chunksize, extra = divmod(len, processes * 4); if extra: chunksize += 1
+        assert_eq!(auto_chunksize(100, 4), 7);
+        assert_eq!(auto_chunksize(10_000, 2), 1250);
+        assert_eq!(auto_chunksize(8, 2), 1);
+        assert_eq!(auto_chunksize(9, 2), 2);
+        assert_eq!(auto_chunksize(0, 2), 1);
+    }
+}
