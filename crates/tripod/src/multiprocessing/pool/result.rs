@@ -4,10 +4,13 @@
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
+use super::engine::Engine;
 use super::error::PoolError;
+use super::job::Job;
 use super::progress::{Progress, Reporter};
 use crate::PanicError;
 
@@ -354,11 +357,73 @@ impl<R> fmt::Debug for AsyncOptions<R> {
 /// ```
 pub struct AsyncResult<R> {
     cell: Arc<Cell<R>>,
+    /// The pool and the job, to cancel it (weak: a finished job or a dropped pool has
+    /// nothing left to cancel).
+    job: Option<(Weak<Engine>, Weak<dyn Job>)>,
+    cancelled: AtomicBool,
 }
 
 impl<R> AsyncResult<R> {
+    /// A result with nothing to cancel (already complete).
     pub(crate) fn new(cell: Arc<Cell<R>>) -> Self {
-        AsyncResult { cell }
+        AsyncResult {
+            cell,
+            job: None,
+            cancelled: AtomicBool::new(false),
+        }
+    }
+
+    /// The result of `job`, running on `engine`.
+    pub(crate) fn of_job(cell: Arc<Cell<R>>, engine: &Arc<Engine>, job: &Arc<dyn Job>) -> Self {
+        AsyncResult {
+            cell,
+            job: Some((Arc::downgrade(engine), Arc::downgrade(job))),
+            cancelled: AtomicBool::new(false),
+        }
+    }
+
+    /// Cancels the task (or the whole map): a tripod addition, Python's `AsyncResult`
+    /// cannot be cancelled. Returns whether the result is cancelled: `true` if it was not
+    /// complete (or was cancelled before), `false` if it already had its value or error.
+    ///
+    /// The result fails with [`Cancelled`](super::PoolErrorKind::Cancelled) (its error
+    /// callback runs, as for any error; the result is ready once it has returned). Queued
+    /// work is dropped; a worker running the task is killed (SIGKILL) and replaced, as for a
+    /// [timeout](AsyncOptions::timeout), and the pool goes on.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tripod::multiprocessing::{Pool, PoolErrorKind};
+    ///
+    /// fn forever() { loop { std::thread::sleep(Duration::from_secs(1)) } }
+    /// tripod::task!(forever);
+    /// fn one() -> u8 { 1 }
+    /// tripod::task!(one);
+    ///
+    /// let pool = Pool::new(1).unwrap();
+    /// let result = pool.apply_async(forever, ()).unwrap();
+    /// assert!(result.cancel());
+    /// assert_eq!(result.get().unwrap_err().kind(), PoolErrorKind::Cancelled);
+    /// assert_eq!(pool.apply(one, ()).unwrap(), 1);
+    ///
+    /// let done = pool.apply_async(one, ()).unwrap();
+    /// done.wait();
+    /// assert!(!done.cancel());
+    /// assert_eq!(done.get().unwrap(), 1);
+    /// ```
+    pub fn cancel(&self) -> bool {
+        if let Some((engine, job)) = &self.job
+            && let Some(job) = job.upgrade()
+        {
+            // Stop the work first, so that the error can name a worker it killed.
+            let killed = engine.upgrade().and_then(|engine| engine.cancel_job(&job));
+            let error = killed.map_or_else(PoolError::cancelled, PoolError::cancelled_running);
+            if job.cancel(error) {
+                self.cancelled.store(true, Ordering::Release);
+                return true;
+            }
+        }
+        self.cancelled.load(Ordering::Acquire)
     }
 
     /// Whether the result is there (Python's `ready()`).
