@@ -432,6 +432,17 @@ impl Engine {
             .name(format!("tripod-pool-reader-{id}"))
             .spawn(move || engine.run_reader(id, &conn));
         let mut state = self.lock();
+        // Join the threads of workers that are gone: an exited thread that nobody joins
+        // keeps its stack, and a pool that recycles its workers (`maxtasksperchild`, lost
+        // workers) ends two threads per worker.
+        let (ended, live): (Vec<_>, Vec<_>) = std::mem::take(&mut state.threads)
+            .into_iter()
+            .partition(JoinHandle::is_finished);
+        state.threads = live;
+        for thread in ended {
+            // Finished: this does not block.
+            let _ = thread.join();
+        }
         for thread in [writer, reader] {
             match thread {
                 Ok(handle) => state.threads.push(handle),
