@@ -813,7 +813,7 @@ fn run_writer(conn: &Connection, outgoing: &Receiver<Arc<Vec<u8>>>) {
 fn run_results(inbox: Receiver<Option<ResultWork>>) {
     // Each piece of work catches its callback's panic itself.
     while let Ok(Some(work)) = inbox.recv() {
-        work();
+        work.run();
     }
 }
 

@@ -18,8 +18,30 @@ use crate::PanicError;
 type Callback<R> = Box<dyn FnOnce(&R) + Send>;
 /// A callback on a task's error (Python's `error_callback=`).
 type ErrorCallback = Box<dyn FnOnce(&PoolError) + Send>;
-/// Work for the pool's result thread.
-pub(crate) type ResultWork = Box<dyn FnOnce() + Send>;
+/// Work for the pool's result thread, never lost: dropped without having run (it was
+/// sent just as the result thread ended, and went down with the channel), it runs where
+/// it is dropped, so that its result still completes.
+pub(crate) struct ResultWork(Option<Box<dyn FnOnce() + Send>>);
+
+impl ResultWork {
+    fn new(work: impl FnOnce() + Send + 'static) -> Self {
+        ResultWork(Some(Box::new(work)))
+    }
+
+    pub(crate) fn run(mut self) {
+        if let Some(work) = self.0.take() {
+            work();
+        }
+    }
+}
+
+impl Drop for ResultWork {
+    fn drop(&mut self) {
+        if let Some(work) = self.0.take() {
+            work();
+        }
+    }
+}
 
 /// The completion cell shared by an [`AsyncResult`] and the pool.
 pub(crate) struct Cell<T> {
@@ -110,7 +132,7 @@ impl<R: Send + 'static> Completion<R> {
             cell.complete(result);
             return;
         }
-        let work: ResultWork = Box::new(move || {
+        let work = ResultWork::new(move || {
             let call = || match (&result, callback, error_callback) {
                 (Ok(value), Some(callback), _) => callback(value),
                 (Err(error), _, Some(error_callback)) => error_callback(error),
@@ -126,7 +148,7 @@ impl<R: Send + 'static> Completion<R> {
         });
         // Without a result thread (the pool is gone), run it here: nothing is lost.
         if let Err(crossbeam_channel::SendError(Some(work))) = results.send(Some(work)) {
-            work();
+            work.run();
         }
     }
 }
@@ -631,5 +653,30 @@ impl<R> fmt::Debug for AsyncResult<R> {
             .field("ready", &self.ready())
             .field("successful", &self.successful())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_completion_lost_with_the_result_thread_still_completes() {
+        // The result thread took its last message and ended just as this one was sent:
+        // the message goes down with the channel, and must still complete its result.
+        let (results, inbox) = crossbeam_channel::unbounded();
+        let cell = Cell::new();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let options = AsyncOptions::new().callback(move |v: &u8| tx.send(*v).unwrap());
+        Completion::new(Arc::clone(&cell), options, results).finish(Ok(7));
+        assert!(!AsyncResult::new(Arc::clone(&cell)).ready());
+        drop(inbox);
+        let result = AsyncResult::new(cell);
+        assert!(
+            result.wait_timeout(Duration::ZERO),
+            "the result never completes"
+        );
+        assert_eq!(result.get().unwrap(), 7);
+        assert_eq!(rx.try_recv().unwrap(), 7, "the callback ran");
     }
 }
