@@ -503,6 +503,88 @@ fn imap_is_lazy_on_an_endless_input() {
 }
 
 #[test]
+fn chunksize_edge_cases() {
+    let pool = Pool::new(2).unwrap();
+    for chunksize in [None, Some(1), Some(3), Some(1000)] {
+        assert_eq!(pool.map(square, [7u64], chunksize).unwrap(), [49]);
+        assert!(
+            pool.map(square, Vec::<u64>::new(), chunksize)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            pool.map(square, 0..10, chunksize).unwrap(),
+            (0..10).map(|i| i * i).collect::<Vec<_>>()
+        );
+        let imap: Vec<u64> = pool
+            .imap(square, 0..10, chunksize)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(imap, (0..10).map(|i| i * i).collect::<Vec<_>>());
+        assert_eq!(
+            pool.imap_unordered(square, Vec::<u64>::new(), chunksize)
+                .unwrap()
+                .count(),
+            0
+        );
+        assert_eq!(
+            pool.starmap(add, [(1, 2)], chunksize).unwrap(),
+            [3],
+            "{chunksize:?}"
+        );
+    }
+    assert_eq!(
+        pool.imap(square, 0..3, 0).unwrap_err().kind(),
+        PoolErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        pool.starmap(add, [(1, 2)], 0).unwrap_err().kind(),
+        PoolErrorKind::InvalidArgument
+    );
+}
+
+#[test]
+fn terminate_during_an_endless_imap_ends_it() {
+    let pool = Pool::new(2).unwrap();
+    let mut results = pool.imap(square, 0u64.., 2).unwrap();
+    for i in 0..10 {
+        assert_eq!(results.next().unwrap().unwrap(), i * i);
+    }
+    pool.terminate();
+    // What was in flight fails (or had finished); the endless input is dropped.
+    let rest: Vec<_> = results.by_ref().take(100).collect();
+    assert!(rest.len() < 100, "the imap goes on after terminate");
+    for r in &rest {
+        if let Err(e) = r {
+            assert!(
+                matches!(
+                    e.kind(),
+                    PoolErrorKind::Terminated | PoolErrorKind::NotRunning
+                ),
+                "{e}"
+            );
+        }
+    }
+    assert!(results.next().is_none());
+    pool.join().unwrap();
+}
+
+#[test]
+fn empty_map_with_callback_completes_even_with_the_pool_gone() {
+    let pool = Pool::new(1).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let options = AsyncOptions::new().callback(move |v: &Vec<u64>| tx.send(v.len()).unwrap());
+    let r = pool
+        .map_async_with(square, Vec::<u64>::new(), None, options)
+        .unwrap();
+    drop(pool);
+    assert!(r.wait_timeout(LONG));
+    assert_eq!(r.get().unwrap(), Vec::<u64>::new());
+    assert_eq!(rx.recv_timeout(LONG).unwrap(), 0);
+}
+
+#[test]
 fn imap_after_close_goes_on_until_join() {
     let pool = Pool::new(2).unwrap();
     let results = pool.imap(square, 0..50, 1).unwrap();

@@ -300,10 +300,10 @@ impl Engine {
     }
 
     /// Stops the work of a cancelled `job`; the caller gives the job its error. Its
-    /// queued chunks are dropped, a worker running one of its chunks is killed (and
-    /// replaced), and its chunks sent to a worker but not started are marked, so that the
-    /// worker is killed if it starts one and they never run again. Returns the pid of a
-    /// worker it killed, if any.
+    /// queued chunks are dropped, a worker running (or about to run) one of its chunks is
+    /// killed and replaced, and its chunks waiting behind another in a worker's window are
+    /// marked, so that the worker is killed if it starts one and they never run again.
+    /// Returns the pid of a worker it killed, if any.
     pub(crate) fn cancel_job(&self, job: &Arc<dyn Job>) -> Option<u32> {
         let same = |chunk: &Chunk| std::ptr::addr_eq(Arc::as_ptr(&chunk.job), Arc::as_ptr(job));
         let mut killed = None;
@@ -313,7 +313,9 @@ impl Engine {
             state.queue.retain(|c| !same(c));
             let removed = before - state.queue.len();
             for worker in &mut state.workers {
-                let running = worker.started.map(|(chunk, _)| chunk);
+                // A worker runs its chunks in order: the first in flight is the one it
+                // runs, or starts next (its STARTED may not be read yet).
+                let running = worker.in_flight.front().map(|c| c.id);
                 for chunk in worker.in_flight.iter_mut().filter(|c| same(c)) {
                     chunk.cancelled = true;
                     if running == Some(chunk.id) && worker.killed.is_none() {

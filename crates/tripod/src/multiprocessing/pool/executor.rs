@@ -70,8 +70,9 @@ impl<F, A> fmt::Debug for Call<F, A> {
 ///
 /// Unlike Python's, a worker that dies does not break the executor: only its task fails,
 /// with [`WorkerLost`](crate::futures::FutureErrorKind::WorkerLost), and a new worker
-/// takes its place. Dropping the executor is `shutdown(wait=true)`, like leaving Python's
-/// `with` block.
+/// takes its place. Unlike Python's, a running future can be [cancelled](Future::cancel):
+/// its worker is killed and replaced. Dropping the executor is `shutdown(wait=true)`, like
+/// leaving Python's `with` block.
 ///
 /// | Python | tripod |
 /// |---|---|
