@@ -98,6 +98,12 @@ fn report_then_hang() -> u32 {
 }
 tripod::task!(report_then_hang);
 
+/// As [`report_then_hang`], for a map.
+fn report_then_hang_on(_: u32) -> u32 {
+    report_then_hang()
+}
+tripod::task!(report_then_hang_on);
+
 fn shared_builder(
     processes: usize,
 ) -> (tripod::multiprocessing::PoolBuilder, Event, RawValue<u32>) {
@@ -497,6 +503,88 @@ fn imap_is_lazy_on_an_endless_input() {
 }
 
 #[test]
+fn chunksize_edge_cases() {
+    let pool = Pool::new(2).unwrap();
+    for chunksize in [None, Some(1), Some(3), Some(1000)] {
+        assert_eq!(pool.map(square, [7u64], chunksize).unwrap(), [49]);
+        assert!(
+            pool.map(square, Vec::<u64>::new(), chunksize)
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            pool.map(square, 0..10, chunksize).unwrap(),
+            (0..10).map(|i| i * i).collect::<Vec<_>>()
+        );
+        let imap: Vec<u64> = pool
+            .imap(square, 0..10, chunksize)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(imap, (0..10).map(|i| i * i).collect::<Vec<_>>());
+        assert_eq!(
+            pool.imap_unordered(square, Vec::<u64>::new(), chunksize)
+                .unwrap()
+                .count(),
+            0
+        );
+        assert_eq!(
+            pool.starmap(add, [(1, 2)], chunksize).unwrap(),
+            [3],
+            "{chunksize:?}"
+        );
+    }
+    assert_eq!(
+        pool.imap(square, 0..3, 0).unwrap_err().kind(),
+        PoolErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        pool.starmap(add, [(1, 2)], 0).unwrap_err().kind(),
+        PoolErrorKind::InvalidArgument
+    );
+}
+
+#[test]
+fn terminate_during_an_endless_imap_ends_it() {
+    let pool = Pool::new(2).unwrap();
+    let mut results = pool.imap(square, 0u64.., 2).unwrap();
+    for i in 0..10 {
+        assert_eq!(results.next().unwrap().unwrap(), i * i);
+    }
+    pool.terminate();
+    // What was in flight fails (or had finished); the endless input is dropped.
+    let rest: Vec<_> = results.by_ref().take(100).collect();
+    assert!(rest.len() < 100, "the imap goes on after terminate");
+    for r in &rest {
+        if let Err(e) = r {
+            assert!(
+                matches!(
+                    e.kind(),
+                    PoolErrorKind::Terminated | PoolErrorKind::NotRunning
+                ),
+                "{e}"
+            );
+        }
+    }
+    assert!(results.next().is_none());
+    pool.join().unwrap();
+}
+
+#[test]
+fn empty_map_with_callback_completes_even_with_the_pool_gone() {
+    let pool = Pool::new(1).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let options = AsyncOptions::new().callback(move |v: &Vec<u64>| tx.send(v.len()).unwrap());
+    let r = pool
+        .map_async_with(square, Vec::<u64>::new(), None, options)
+        .unwrap();
+    drop(pool);
+    assert!(r.wait_timeout(LONG));
+    assert_eq!(r.get().unwrap(), Vec::<u64>::new());
+    assert_eq!(rx.recv_timeout(LONG).unwrap(), 0);
+}
+
+#[test]
 fn imap_after_close_goes_on_until_join() {
     let pool = Pool::new(2).unwrap();
     let results = pool.imap(square, 0..50, 1).unwrap();
@@ -619,6 +707,76 @@ fn max_retries_runs_a_lost_task_again() {
 }
 
 #[test]
+fn cancelling_a_running_task_kills_its_worker_and_the_pool_goes_on() {
+    let (pool, started, pid) = shared_pool(1);
+    let running = pool.apply_async(report_then_hang, ()).unwrap();
+    // One worker, two chunks in flight: this one is in its socket, not started.
+    let sent = pool.apply_async(sleep_forever, ()).unwrap();
+    let queued = pool.apply_async(sleep_forever, ()).unwrap();
+    let after = pool.apply_async(pid_of_worker, ()).unwrap();
+    assert!(started.wait_timeout(LONG), "the task did not start");
+    let worker = pid.get();
+    // Cancelling what has not started kills nobody.
+    assert!(queued.cancel());
+    assert!(sent.cancel());
+    for r in [&queued, &sent] {
+        let err = r.get_timeout(LONG).unwrap_err();
+        assert_eq!((err.kind(), err.pid()), (PoolErrorKind::Cancelled, None));
+    }
+    assert_eq!(pool.worker_pids(), [worker]);
+    assert!(!running.ready());
+    // Cancelling the running task kills its worker; the error says so.
+    assert!(running.cancel());
+    let err = running.get_timeout(LONG).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::Cancelled);
+    assert_eq!((err.pid(), err.signal()), (Some(worker), Some(9)));
+    assert!(err.to_string().contains("cancelled"), "{err}");
+    assert!(running.cancel(), "still cancelled");
+    // The cancelled tasks never run again (else `after` would wait behind a sleeper), and
+    // the pool serves on a replacement worker.
+    let ran_on = after.get_timeout(LONG).unwrap();
+    assert_ne!(ran_on, worker);
+    assert_reaped(worker);
+    assert_eq!(pool.apply(square, (8,)).unwrap(), 64);
+    // A complete result cannot be cancelled.
+    let done = pool.apply_async(square, (2,)).unwrap();
+    assert_eq!(done.get_timeout(LONG).unwrap(), 4);
+    assert!(!done.cancel());
+    assert_eq!(done.get().unwrap(), 4);
+}
+
+#[test]
+fn cancelling_a_map_stops_all_its_chunks() {
+    let (pool, started, pid) = shared_pool(2);
+    let (tx, rx) = mpsc::channel();
+    let options = AsyncOptions::new().error_callback(move |e| tx.send(e.kind()).unwrap());
+    let map = pool
+        .map_async_with(report_then_hang_on, 0..6, 1, options)
+        .unwrap();
+    assert!(started.wait_timeout(LONG));
+    let worker = pid.get();
+    assert!(map.cancel());
+    assert_eq!(rx.recv_timeout(LONG).unwrap(), PoolErrorKind::Cancelled);
+    assert_eq!(
+        map.get_timeout(LONG).unwrap_err().kind(),
+        PoolErrorKind::Cancelled
+    );
+    assert_reaped(worker);
+    // Nothing of the map is left running: the pool has its two workers for new work.
+    assert_eq!(
+        pool.map(square, 0..20, 1).unwrap(),
+        (0..20).map(|i| i * i).collect::<Vec<_>>()
+    );
+    let deadline = Instant::now() + LONG;
+    while pool.worker_pids().len() != 2 {
+        assert!(Instant::now() < deadline, "{:?}", pool.worker_pids());
+        std::thread::yield_now();
+    }
+    pool.close();
+    pool.join().unwrap();
+}
+
+#[test]
 fn a_task_that_exits_fails_with_its_exit_code() {
     fn leave() -> u32 {
         std::process::exit(7)
@@ -708,7 +866,6 @@ mod executor {
             assert!(Instant::now() < deadline, "never running");
             std::thread::yield_now();
         }
-        assert!(!hang.cancel(), "a running future cannot be cancelled");
         let queued = executor.submit(square, (2,));
         assert!(queued.cancel(), "a queued one can");
         kill(pid.get());
@@ -727,6 +884,38 @@ mod executor {
             FutureErrorKind::Cancelled
         );
         assert_eq!(executor.submit(square, (3,)).result(), Ok(9));
+    }
+
+    #[test]
+    fn cancelling_a_running_future_kills_its_worker() {
+        let (builder, started, pid) = shared_builder(1);
+        let executor = ProcessPoolExecutor::from_builder(builder).unwrap();
+        let hang = executor.submit(report_then_hang, ());
+        let next = executor.submit(pid_of_worker, ());
+        assert!(started.wait_timeout(LONG));
+        let worker = pid.get();
+        let deadline = Instant::now() + LONG;
+        while !hang.running() {
+            assert!(Instant::now() < deadline, "never running");
+            std::thread::yield_now();
+        }
+        // Python's cancel() returns False here; tripod's kills the worker.
+        assert!(hang.cancel());
+        assert!(hang.cancelled() && hang.done());
+        assert_eq!(
+            hang.result().unwrap_err().kind(),
+            FutureErrorKind::Cancelled
+        );
+        assert!(hang.cancel(), "cancelled stays cancelled");
+        // The call sent behind it runs on the replacement worker.
+        let ran_on = next.result_timeout(LONG).unwrap();
+        assert_ne!(ran_on, worker);
+        assert_reaped(worker);
+        assert_eq!(executor.submit(square, (5,)).result(), Ok(25));
+        // A finished future cannot be cancelled.
+        let done = executor.submit(square, (3,));
+        assert_eq!(done.result(), Ok(9));
+        assert!(!done.cancel());
     }
 
     #[test]

@@ -54,7 +54,9 @@ enum Repr {
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FutureErrorKind {
-    /// The future was cancelled before it started (Python's `CancelledError`).
+    /// The future was cancelled (Python's `CancelledError`): before it started, or, in a
+    /// [`ProcessPoolExecutor`](super::ProcessPoolExecutor), while it ran (its worker was
+    /// killed and replaced).
     Cancelled,
     /// The future did not finish before the timeout (Python's `TimeoutError`).
     Timeout,
@@ -254,6 +256,7 @@ impl From<PoolError> for FutureError {
                 None => FutureError::broken(error.to_string()),
             },
             PoolErrorKind::NotRunning => FutureError::shut_down(),
+            PoolErrorKind::Cancelled => FutureError::cancelled(),
             _ => FutureError {
                 repr: Repr::Pool(Arc::new(error)),
             },

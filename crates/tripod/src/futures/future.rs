@@ -54,7 +54,12 @@ struct State<T> {
     status: Status<T>,
     callbacks: Vec<Callback<T>>,
     watches: Vec<Watch>,
+    /// Set by an executor that can stop a running task (the process pool): called when
+    /// the future is cancelled, pending or running.
+    on_cancel: Option<CancelHook>,
 }
+
+type CancelHook = Box<dyn FnOnce() + Send>;
 
 enum Status<T> {
     Pending,
@@ -90,6 +95,7 @@ impl<T> Future<T> {
                     status: Status::Pending,
                     callbacks: Vec::new(),
                     watches: Vec::new(),
+                    on_cancel: None,
                 }),
                 cond: Condvar::new(),
                 done: AtomicBool::new(false),
@@ -145,13 +151,22 @@ impl<T> Future<T> {
         matches!(self.inner.state.lock().status, Status::Cancelled)
     }
 
-    /// Cancels the future if it has not started yet, and returns whether it is cancelled.
+    /// Cancels the future if it has not started yet (or, for a
+    /// [`ProcessPoolExecutor`](super::ProcessPoolExecutor), even if it runs), and returns
+    /// whether it is cancelled.
     ///
     /// As in Python: a pending future becomes cancelled (its waiters wake and its done
     /// callbacks run, on this thread) and `true` is returned; an already cancelled one also
-    /// returns `true`; a running or finished one cannot be cancelled and returns `false`.
-    /// The result of a cancelled future is
+    /// returns `true`; a finished one cannot be cancelled and returns `false`. The result
+    /// of a cancelled future is
     /// [`FutureErrorKind::Cancelled`](super::FutureErrorKind::Cancelled).
+    ///
+    /// A running future of a [`ThreadPoolExecutor`](super::ThreadPoolExecutor) (or of a
+    /// [`Promise`](super::Promise)) cannot be cancelled either (a thread cannot be
+    /// stopped from outside) and returns `false`, as in Python. A running future of a
+    /// [`ProcessPoolExecutor`](super::ProcessPoolExecutor) *is* cancelled, unlike
+    /// Python's (whose `cancel()` returns `False` then): the worker process running it is
+    /// killed and replaced, as for a task over its timeout, and `true` is returned.
     ///
     /// ```
     /// use tripod::futures::{FutureErrorKind, Promise};
@@ -163,14 +178,41 @@ impl<T> Future<T> {
     /// assert!(!promise.set_running_or_notify_cancel()); // the executor will not run it
     /// ```
     pub fn cancel(&self) -> bool {
+        self.cancel_inner(true)
+    }
+
+    /// [`cancel`](Self::cancel) as Python's: a running future is never cancelled (for
+    /// `shutdown(cancel_futures=true)`, which cancels only what has not started).
+    pub(crate) fn cancel_pending(&self) -> bool {
+        self.cancel_inner(false)
+    }
+
+    fn cancel_inner(&self, running_too: bool) -> bool {
         let mut state = self.inner.state.lock();
         match state.status {
             Status::Pending => {}
+            Status::Running if running_too && state.on_cancel.is_some() => {}
             Status::Cancelled => return true,
             _ => return false,
         }
         state.status = Status::Cancelled;
+        let hook = state.on_cancel.take();
         self.finish(state, &|_| {});
+        if let Some(hook) = hook {
+            hook();
+        }
+        true
+    }
+
+    /// Makes [`cancel`](Self::cancel) call `hook` (once), and cancel the future even when
+    /// it runs: for executors that can stop a running task. Returns `false` (and drops the
+    /// hook) if the future is already done.
+    pub(crate) fn set_cancel_hook(&self, hook: CancelHook) -> bool {
+        let mut state = self.inner.state.lock();
+        if state.status.is_done() {
+            return false;
+        }
+        state.on_cancel = Some(hook);
         true
     }
 
@@ -458,7 +500,10 @@ impl<T> Future<T> {
         self.inner.done.store(true, Ordering::Release);
         let callbacks = mem::take(&mut state.callbacks);
         let watches = mem::take(&mut state.watches);
+        // Nothing to cancel any more (`cancel_inner` took it if it is to run).
+        let hook = state.on_cancel.take();
         drop(state);
+        drop(hook);
         // Cheap when nobody waits: parking_lot's Condvar checks an atomic first.
         self.inner.cond.notify_all();
         for watch in watches {

@@ -57,6 +57,64 @@ pub(crate) struct Chunk {
     pub job: Arc<dyn Job>,
     pub retries: u32,
     pub timeout: Option<Duration>,
+    /// Its job was cancelled: it is not run again, and a worker that starts it is killed.
+    pub cancelled: bool,
+}
+
+/// Why the pool killed a worker, and for which chunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kill {
+    /// The chunk ran past its timeout.
+    Timeout { chunk: u64, timeout: Duration },
+    /// The chunk's job was cancelled while the worker ran it.
+    Cancel { chunk: u64 },
+}
+
+/// What becomes of a chunk a lost worker held.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    /// It fails with this error.
+    Fail(PoolError),
+    /// It goes back to the queue; `retry`: it counts as one of its retries.
+    Requeue { retry: bool },
+    /// It was cancelled: it is dropped (its job already has its error).
+    Drop,
+}
+
+/// Decides the fate of `chunk`, held by the worker `pid` when its connection ended:
+/// `running` is the chunk it had said it started, `killed` why the pool killed it.
+///
+/// Only the chunk the pool killed the worker for gets the timeout (or cancellation):
+/// a worker can finish that chunk and start the next one just before the kill lands,
+/// and that next chunk did nothing wrong: it runs again, at no cost to its retries.
+fn verdict(
+    chunk: &Chunk,
+    running: Option<u64>,
+    killed: Option<Kill>,
+    pid: u32,
+    exitcode: Option<i32>,
+    max_retries: u32,
+) -> Verdict {
+    if running != Some(chunk.id) {
+        return if chunk.cancelled {
+            Verdict::Drop
+        } else {
+            Verdict::Requeue { retry: false }
+        };
+    }
+    match killed {
+        Some(Kill::Timeout { chunk: id, timeout }) if id == chunk.id => {
+            Verdict::Fail(PoolError::task_timeout(pid, scaled(timeout, chunk.len)))
+        }
+        Some(Kill::Cancel { chunk: id }) if id == chunk.id => {
+            Verdict::Fail(PoolError::cancelled_running(pid))
+        }
+        _ if chunk.cancelled => Verdict::Drop,
+        // Killed for another chunk, which finished meanwhile: this one is innocent.
+        Some(_) => Verdict::Requeue { retry: false },
+        None if chunk.retries < max_retries => Verdict::Requeue { retry: true },
+        None => Verdict::Fail(PoolError::worker_lost(pid, exitcode)),
+    }
 }
 
 struct WorkerSlot {
@@ -69,8 +127,8 @@ struct WorkerSlot {
     started: Option<(u64, Instant)>,
     /// Chunks sent so far (for `maxtasksperchild`).
     assigned: u64,
-    /// Killed by the watchdog: its running chunk's timeout.
-    timed_out: Option<Duration>,
+    /// Killed by the pool (watchdog or cancel): why, and for which chunk.
+    killed: Option<Kill>,
     stopping: bool,
 }
 
@@ -241,6 +299,40 @@ impl Engine {
         self.changed.notify_all();
     }
 
+    /// Stops the work of a cancelled `job`; the caller gives the job its error. Its
+    /// queued chunks are dropped, a worker running (or about to run) one of its chunks is
+    /// killed and replaced, and its chunks waiting behind another in a worker's window are
+    /// marked, so that the worker is killed if it starts one and they never run again.
+    /// Returns the pid of a worker it killed, if any.
+    pub(crate) fn cancel_job(&self, job: &Arc<dyn Job>) -> Option<u32> {
+        let same = |chunk: &Chunk| std::ptr::addr_eq(Arc::as_ptr(&chunk.job), Arc::as_ptr(job));
+        let mut killed = None;
+        let removed = {
+            let mut state = self.lock();
+            let before = state.queue.len();
+            state.queue.retain(|c| !same(c));
+            let removed = before - state.queue.len();
+            for worker in &mut state.workers {
+                // A worker runs its chunks in order: the first in flight is the one it
+                // runs, or starts next (its STARTED may not be read yet).
+                let running = worker.in_flight.front().map(|c| c.id);
+                for chunk in worker.in_flight.iter_mut().filter(|c| same(c)) {
+                    chunk.cancelled = true;
+                    if running == Some(chunk.id) && worker.killed.is_none() {
+                        worker.killed = Some(Kill::Cancel { chunk: chunk.id });
+                        let _ = worker.process.kill();
+                        killed.get_or_insert(worker.pid);
+                    }
+                }
+            }
+            removed
+        };
+        if removed > 0 {
+            self.finished(removed);
+        }
+        killed
+    }
+
     /// Gives queued chunks to workers with room, the least loaded first.
     fn dispatch(&self, state: &mut State) {
         if state.phase == Phase::Terminated || state.broken.is_some() {
@@ -253,7 +345,7 @@ impl Engine {
                 .iter_mut()
                 .filter(|w| {
                     !w.stopping
-                        && w.timed_out.is_none()
+                        && w.killed.is_none()
                         && w.in_flight.len() < WINDOW
                         && maxtasks.is_none_or(|m| w.assigned < m)
                 })
@@ -327,7 +419,7 @@ impl Engine {
                 in_flight: VecDeque::new(),
                 started: None,
                 assigned: 0,
-                timed_out: None,
+                killed: None,
                 stopping: false,
             });
             self.dispatch(&mut state);
@@ -342,6 +434,17 @@ impl Engine {
             .name(format!("tripod-pool-reader-{id}"))
             .spawn(move || engine.run_reader(id, &conn));
         let mut state = self.lock();
+        // Join the threads of workers that are gone: an exited thread that nobody joins
+        // keeps its stack, and a pool that recycles its workers (`maxtasksperchild`, lost
+        // workers) ends two threads per worker.
+        let (ended, live): (Vec<_>, Vec<_>) = std::mem::take(&mut state.threads)
+            .into_iter()
+            .partition(JoinHandle::is_finished);
+        state.threads = live;
+        for thread in ended {
+            // Finished: this does not block.
+            let _ = thread.join();
+        }
         for thread in [writer, reader] {
             match thread {
                 Ok(handle) => state.threads.push(handle),
@@ -394,11 +497,18 @@ impl Engine {
             return;
         };
         worker.started = Some((chunk, Instant::now()));
-        let started = worker
-            .in_flight
-            .iter()
-            .find(|c| c.id == chunk)
-            .map(|c| (Arc::clone(&c.job), c.offset));
+        let Some(started) = worker.in_flight.iter().find(|c| c.id == chunk) else {
+            return;
+        };
+        if started.cancelled {
+            // Its job was cancelled after it was sent: the worker must not run it.
+            if worker.killed.is_none() {
+                worker.killed = Some(Kill::Cancel { chunk });
+                let _ = worker.process.kill();
+            }
+            return;
+        }
+        let started = Some((Arc::clone(&started.job), started.offset));
         drop(state);
         if watchdog {
             self.watch.notify_all();
@@ -490,6 +600,7 @@ impl Engine {
         }
         let exitcode = slot.process.exitcode();
         let mut failed: Vec<(Chunk, PoolError)> = Vec::new();
+        let mut dropped = 0;
         let replace = {
             let mut state = self.lock();
             let mut requeue = Vec::new();
@@ -497,26 +608,33 @@ impl Engine {
             for mut chunk in slot.in_flight.drain(..) {
                 if state.phase == Phase::Terminated {
                     failed.push((chunk, PoolError::terminated()));
-                } else if let Some(broken) = &state.broken {
+                    continue;
+                }
+                if let Some(broken) = &state.broken {
                     failed.push((chunk, broken.clone()));
-                } else if running == Some(chunk.id) {
-                    if let Some(timeout) = slot.timed_out {
-                        let timeout = scaled(timeout, chunk.len);
-                        failed.push((chunk, PoolError::task_timeout(slot.pid, timeout)));
-                    } else if chunk.retries < self.config.max_retries {
-                        chunk.retries += 1;
+                    continue;
+                }
+                let max_retries = self.config.max_retries;
+                match verdict(
+                    &chunk,
+                    running,
+                    slot.killed,
+                    slot.pid,
+                    exitcode,
+                    max_retries,
+                ) {
+                    Verdict::Fail(error) => failed.push((chunk, error)),
+                    Verdict::Requeue { retry } => {
+                        chunk.retries += u32::from(retry);
                         requeue.push(chunk);
-                    } else {
-                        failed.push((chunk, PoolError::worker_lost(slot.pid, exitcode)));
                     }
-                } else {
-                    requeue.push(chunk);
+                    Verdict::Drop => dropped += 1,
                 }
             }
             for chunk in requeue.into_iter().rev() {
                 state.queue.push_front(chunk);
             }
-            let busy = state.outstanding > failed.len();
+            let busy = state.outstanding > failed.len() + dropped;
             let replace = state.broken.is_none()
                 && match state.phase {
                     Phase::Running => true,
@@ -528,7 +646,7 @@ impl Engine {
             }
             replace
         };
-        let n = failed.len();
+        let n = failed.len() + dropped;
         for (chunk, error) in failed {
             chunk.job.chunk_failed(chunk.offset, chunk.len, error);
         }
@@ -697,7 +815,7 @@ fn run_writer(conn: &Connection, outgoing: &Receiver<Arc<Vec<u8>>>) {
 fn run_results(inbox: Receiver<Option<ResultWork>>) {
     // Each piece of work catches its callback's panic itself.
     while let Ok(Some(work)) = inbox.recv() {
-        work();
+        work.run();
     }
 }
 
@@ -716,7 +834,7 @@ fn run_watchdog(engine: &std::sync::Weak<Engine>) {
             let Some((chunk_id, since)) = worker.started else {
                 continue;
             };
-            if worker.timed_out.is_some() {
+            if worker.killed.is_some() {
                 continue;
             }
             let Some(chunk) = worker.in_flight.iter().find(|c| c.id == chunk_id) else {
@@ -727,7 +845,10 @@ fn run_watchdog(engine: &std::sync::Weak<Engine>) {
             };
             let deadline = since + scaled(timeout, chunk.len);
             if deadline <= now {
-                worker.timed_out = Some(timeout);
+                worker.killed = Some(Kill::Timeout {
+                    chunk: chunk_id,
+                    timeout,
+                });
                 let _ = worker.process.kill();
             } else {
                 next = Some(next.map_or(deadline, |n| n.min(deadline)));
@@ -736,5 +857,84 @@ fn run_watchdog(engine: &std::sync::Weak<Engine>) {
         // Wait for the next deadline, or for a start or the end to wake us; then look again.
         let wait = next.map_or(Duration::from_secs(1), |n| n.saturating_duration_since(now));
         let _ = engine.watch.wait_timeout(state, wait);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoJob;
+
+    impl Job for NoJob {
+        fn chunk_done(&self, _: usize, _: Vec<protocol::ItemOutcome<'_>>) {}
+        fn chunk_failed(&self, _: usize, _: usize, _: PoolError) {}
+    }
+
+    fn chunk(id: u64, retries: u32, cancelled: bool) -> Chunk {
+        Chunk {
+            id,
+            message: Arc::new(Vec::new()),
+            len: 1,
+            offset: 0,
+            job: Arc::new(NoJob),
+            retries,
+            timeout: Some(Duration::from_secs(1)),
+            cancelled,
+        }
+    }
+
+    fn kind(verdict: Verdict) -> Option<PoolErrorKind> {
+        match verdict {
+            Verdict::Fail(error) => Some(error.kind()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn only_the_chunk_killed_for_its_timeout_times_out() {
+        let timeout = Duration::from_secs(1);
+        let killed = Some(Kill::Timeout { chunk: 1, timeout });
+        // The overdue chunk, still running when the kill landed.
+        let v = verdict(&chunk(1, 0, false), Some(1), killed, 7, Some(-9), 0);
+        assert_eq!(kind(v), Some(PoolErrorKind::TaskTimeout));
+        // The overdue chunk finished just before the kill, and the worker started the
+        // next one: that one is innocent and runs again, without using a retry.
+        let v = verdict(&chunk(2, 0, false), Some(2), killed, 7, Some(-9), 0);
+        assert_eq!(v, Verdict::Requeue { retry: false });
+        // Not started: back to the queue.
+        let v = verdict(&chunk(3, 0, false), Some(1), killed, 7, Some(-9), 0);
+        assert_eq!(v, Verdict::Requeue { retry: false });
+    }
+
+    #[test]
+    fn a_lost_worker_costs_the_running_chunk_a_retry_or_its_result() {
+        let v = verdict(&chunk(1, 0, false), Some(1), None, 7, Some(-6), 1);
+        assert_eq!(v, Verdict::Requeue { retry: true });
+        let v = verdict(&chunk(1, 1, false), Some(1), None, 7, Some(-6), 1);
+        assert_eq!(kind(v), Some(PoolErrorKind::WorkerLost));
+    }
+
+    #[test]
+    fn cancelled_chunks_are_never_run_again() {
+        let killed = Some(Kill::Cancel { chunk: 1 });
+        let v = verdict(&chunk(1, 0, true), Some(1), killed, 7, Some(-9), 3);
+        let Verdict::Fail(error) = v else {
+            panic!("{v:?}")
+        };
+        assert_eq!(
+            (error.kind(), error.pid()),
+            (PoolErrorKind::Cancelled, Some(7))
+        );
+        // Sent to the worker, not started, cancelled: dropped, not requeued.
+        assert_eq!(
+            verdict(&chunk(2, 0, true), Some(1), killed, 7, Some(-9), 3),
+            Verdict::Drop
+        );
+        // Running and cancelled, but the worker died of something else first.
+        assert_eq!(
+            verdict(&chunk(1, 0, true), Some(1), None, 7, Some(-6), 3),
+            Verdict::Drop
+        );
     }
 }

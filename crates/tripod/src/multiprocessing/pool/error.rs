@@ -53,6 +53,10 @@ pub enum PoolErrorKind {
     Initializer,
     /// An argument is out of range (a chunk size of 0).
     InvalidArgument,
+    /// The task was cancelled ([`AsyncResult::cancel`](super::AsyncResult::cancel)); if a
+    /// worker was running it, that worker was killed and replaced
+    /// ([`PoolError::pid`] names it).
+    Cancelled,
 }
 
 /// Why a [`Pool`](super::Pool) call or one of its tasks failed: a kind, a message that
@@ -134,6 +138,25 @@ impl PoolError {
         err
     }
 
+    /// The task was cancelled before a worker ran it.
+    pub(crate) fn cancelled() -> Self {
+        PoolError::new(PoolErrorKind::Cancelled, "the task was cancelled")
+    }
+
+    /// The task was cancelled while the worker `pid` ran it.
+    pub(crate) fn cancelled_running(pid: u32) -> Self {
+        let mut err = PoolError::new(
+            PoolErrorKind::Cancelled,
+            format!(
+                "the task was cancelled while it ran; its worker (pid {pid}) was killed and \
+                 replaced"
+            ),
+        );
+        err.pid = Some(pid);
+        err.exitcode = Some(-libc::SIGKILL);
+        err
+    }
+
     pub(crate) fn timeout() -> Self {
         PoolError::new(
             PoolErrorKind::Timeout,
@@ -186,8 +209,9 @@ impl PoolError {
         self.panic.as_ref()
     }
 
-    /// The pid of the worker that was lost or killed, for [`PoolErrorKind::WorkerLost`]
-    /// and [`PoolErrorKind::TaskTimeout`].
+    /// The pid of the worker that was lost or killed, for [`PoolErrorKind::WorkerLost`],
+    /// [`PoolErrorKind::TaskTimeout`] and a [`PoolErrorKind::Cancelled`] task that was
+    /// running.
     ///
     /// ```
     /// use tripod::multiprocessing::{Pool, PoolErrorKind};

@@ -70,8 +70,9 @@ impl<F, A> fmt::Debug for Call<F, A> {
 ///
 /// Unlike Python's, a worker that dies does not break the executor: only its task fails,
 /// with [`WorkerLost`](crate::futures::FutureErrorKind::WorkerLost), and a new worker
-/// takes its place. Dropping the executor is `shutdown(wait=true)`, like leaving Python's
-/// `with` block.
+/// takes its place. Unlike Python's, a running future can be [cancelled](Future::cancel):
+/// its worker is killed and replaced. Dropping the executor is `shutdown(wait=true)`, like
+/// leaving Python's `with` block.
 ///
 /// | Python | tripod |
 /// |---|---|
@@ -111,7 +112,8 @@ impl<T: Send> Pending for Future<T> {
     }
 
     fn cancel(&self) -> bool {
-        Future::cancel(self)
+        // Python's `cancel_futures`: only what has not started.
+        Future::cancel_pending(self)
     }
 }
 
@@ -276,13 +278,26 @@ impl ProcessPoolExecutor {
             offset: 0,
             job: Arc::clone(&job) as Arc<dyn Job>,
             retries: 0,
+            cancelled: false,
             timeout: engine.default_timeout(),
         };
+        // Cancelling the future, even running, stops its work (see `Future::cancel`).
+        let as_job = Arc::clone(&job) as Arc<dyn Job>;
+        let (weak_engine, weak_job) = (Arc::downgrade(engine), Arc::downgrade(&as_job));
+        future.set_cancel_hook(Box::new(move || {
+            if let (Some(engine), Some(job)) = (weak_engine.upgrade(), weak_job.upgrade()) {
+                engine.cancel_job(&job);
+            }
+        }));
         if let Err(e) = engine.submit(vec![chunk], false) {
             if let Some(promise) = job.take() {
                 promise.set_error(e.into());
             }
             return future;
+        }
+        if future.cancelled() {
+            // Cancelled before its chunk was queued: the hook found nothing to stop.
+            engine.cancel_job(&as_job);
         }
         let mut pending = self.pending.lock();
         if pending.len() >= 1024 && pending.len().is_power_of_two() {

@@ -178,6 +178,7 @@ impl<'a, R: DeserializeOwned + Send + 'static> IMap<'a, R> {
                     offset,
                     job: Arc::clone(&self.shared) as Arc<dyn Job>,
                     retries: 0,
+                    cancelled: false,
                     timeout: self.timeout,
                 };
                 if let Err(error) = self.engine.submit(vec![chunk], true) {

@@ -21,6 +21,11 @@ pub(crate) trait Job: Send + Sync {
     fn chunk_failed(&self, offset: usize, len: usize, error: PoolError);
     /// A worker began the chunk starting at `offset`.
     fn chunk_started(&self, _offset: usize) {}
+    /// Completes the whole job with `error` (a cancellation), unless it is complete;
+    /// whether it did.
+    fn cancel(&self, _error: PoolError) -> bool {
+        false
+    }
 }
 
 /// One item's outcome, decoded.
@@ -98,6 +103,14 @@ impl<R: DeserializeOwned + Send + 'static> Job for ApplyJob<R> {
             completion.finish(Err(error));
         }
     }
+
+    fn cancel(&self, error: PoolError) -> bool {
+        let Some(completion) = self.take() else {
+            return false;
+        };
+        completion.finish(Err(error));
+        true
+    }
 }
 
 /// One `map_async` / `starmap_async`: the values in input order, or the first error.
@@ -173,14 +186,20 @@ impl<R: DeserializeOwned + Send + 'static> Job for MapJob<R> {
     }
 
     fn chunk_failed(&self, _offset: usize, _len: usize, error: PoolError) {
+        self.cancel(error);
+    }
+
+    fn cancel(&self, error: PoolError) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let completion = state.completion.take();
         state.slots = Vec::new();
         state.progress.finish();
         drop(state);
-        if let Some(completion) = completion {
-            completion.finish(Err(error));
-        }
+        let Some(completion) = completion else {
+            return false;
+        };
+        completion.finish(Err(error));
+        true
     }
 }
 

@@ -17,7 +17,7 @@
 //! | `pool.map_async(f, iterable, chunksize, callback, error_callback)` | [`map_async`](Pool::map_async), [`map_async_with`](Pool::map_async_with) |
 //! | `pool.starmap(f, iterable)` / `starmap_async` | [`starmap`](Pool::starmap) / [`starmap_async`](Pool::starmap_async), [`starmap_async_with`](Pool::starmap_async_with) |
 //! | `pool.imap(f, iterable, chunksize)` / `imap_unordered` | [`imap`](Pool::imap) / [`imap_unordered`](Pool::imap_unordered), giving an [`IMap`] of `Result`s |
-//! | `AsyncResult.get/wait/ready/successful` | [`AsyncResult`] |
+//! | `AsyncResult.get/wait/ready/successful` | [`AsyncResult`] (and [`cancel`](AsyncResult::cancel), which Python's lacks) |
 //! | `multiprocessing.TimeoutError` | [`PoolErrorKind::Timeout`] |
 //! | `pool.close()` / `pool.terminate()` / `pool.join()` | [`close`](Pool::close) / [`terminate`](Pool::terminate) / [`join`](Pool::join) |
 //! | `with Pool() as p:` (terminates at the end) | dropping the pool |
@@ -57,6 +57,9 @@
 //!   message; its worker goes on;
 //! - a task over its [timeout](AsyncOptions::timeout) has its worker killed and replaced
 //!   and fails with [`TaskTimeout`](PoolErrorKind::TaskTimeout);
+//! - a task [cancelled](AsyncResult::cancel) while it runs has its worker killed and
+//!   replaced too, and fails with [`Cancelled`](PoolErrorKind::Cancelled) (Python's
+//!   `AsyncResult` cannot be cancelled);
 //! - [`terminate`](Pool::terminate) (and dropping the pool) kills and reaps every worker
 //!   and fails what was unfinished with [`Terminated`](PoolErrorKind::Terminated);
 //! - an initializer that panics breaks the pool: every task fails with

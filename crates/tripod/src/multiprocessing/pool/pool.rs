@@ -259,9 +259,11 @@ impl Pool {
             options,
             self.engine.results(),
         ));
-        let chunk = self.chunk(writer, 0, Arc::new(job), timeout);
+        let job: Arc<dyn Job> = Arc::new(job);
+        let result = AsyncResult::of_job(cell, &self.engine, &job);
+        let chunk = self.chunk(writer, 0, job, timeout);
         self.engine.submit(vec![chunk], false)?;
-        Ok(AsyncResult::new(cell))
+        Ok(result)
     }
 
     fn chunk(
@@ -280,6 +282,7 @@ impl Pool {
             offset,
             job,
             retries: 0,
+            cancelled: false,
             timeout,
         }
     }
@@ -334,8 +337,9 @@ impl Pool {
             Arc::new(MapJob::<F::Output>::new(items.len(), completion, progress));
         // An item that cannot be encoded fails the call; chunks already sent still run,
         // their results unclaimed.
+        let result = AsyncResult::of_job(cell, &self.engine, &job);
         self.submit_chunks(task, &items, chunksize, &job, timeout)?;
-        Ok(AsyncResult::new(cell))
+        Ok(result)
     }
 
     /// Runs `f(item)` for every item and returns the values in input order: Python's

@@ -4,10 +4,13 @@
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
+use super::engine::Engine;
 use super::error::PoolError;
+use super::job::Job;
 use super::progress::{Progress, Reporter};
 use crate::PanicError;
 
@@ -15,8 +18,30 @@ use crate::PanicError;
 type Callback<R> = Box<dyn FnOnce(&R) + Send>;
 /// A callback on a task's error (Python's `error_callback=`).
 type ErrorCallback = Box<dyn FnOnce(&PoolError) + Send>;
-/// Work for the pool's result thread.
-pub(crate) type ResultWork = Box<dyn FnOnce() + Send>;
+/// Work for the pool's result thread, never lost: dropped without having run (it was
+/// sent just as the result thread ended, and went down with the channel), it runs where
+/// it is dropped, so that its result still completes.
+pub(crate) struct ResultWork(Option<Box<dyn FnOnce() + Send>>);
+
+impl ResultWork {
+    fn new(work: impl FnOnce() + Send + 'static) -> Self {
+        ResultWork(Some(Box::new(work)))
+    }
+
+    pub(crate) fn run(mut self) {
+        if let Some(work) = self.0.take() {
+            work();
+        }
+    }
+}
+
+impl Drop for ResultWork {
+    fn drop(&mut self) {
+        if let Some(work) = self.0.take() {
+            work();
+        }
+    }
+}
 
 /// The completion cell shared by an [`AsyncResult`] and the pool.
 pub(crate) struct Cell<T> {
@@ -107,7 +132,7 @@ impl<R: Send + 'static> Completion<R> {
             cell.complete(result);
             return;
         }
-        let work: ResultWork = Box::new(move || {
+        let work = ResultWork::new(move || {
             let call = || match (&result, callback, error_callback) {
                 (Ok(value), Some(callback), _) => callback(value),
                 (Err(error), _, Some(error_callback)) => error_callback(error),
@@ -123,7 +148,7 @@ impl<R: Send + 'static> Completion<R> {
         });
         // Without a result thread (the pool is gone), run it here: nothing is lost.
         if let Err(crossbeam_channel::SendError(Some(work))) = results.send(Some(work)) {
-            work();
+            work.run();
         }
     }
 }
@@ -354,11 +379,73 @@ impl<R> fmt::Debug for AsyncOptions<R> {
 /// ```
 pub struct AsyncResult<R> {
     cell: Arc<Cell<R>>,
+    /// The pool and the job, to cancel it (weak: a finished job or a dropped pool has
+    /// nothing left to cancel).
+    job: Option<(Weak<Engine>, Weak<dyn Job>)>,
+    cancelled: AtomicBool,
 }
 
 impl<R> AsyncResult<R> {
+    /// A result with nothing to cancel (already complete).
     pub(crate) fn new(cell: Arc<Cell<R>>) -> Self {
-        AsyncResult { cell }
+        AsyncResult {
+            cell,
+            job: None,
+            cancelled: AtomicBool::new(false),
+        }
+    }
+
+    /// The result of `job`, running on `engine`.
+    pub(crate) fn of_job(cell: Arc<Cell<R>>, engine: &Arc<Engine>, job: &Arc<dyn Job>) -> Self {
+        AsyncResult {
+            cell,
+            job: Some((Arc::downgrade(engine), Arc::downgrade(job))),
+            cancelled: AtomicBool::new(false),
+        }
+    }
+
+    /// Cancels the task (or the whole map): a tripod addition, Python's `AsyncResult`
+    /// cannot be cancelled. Returns whether the result is cancelled: `true` if it was not
+    /// complete (or was cancelled before), `false` if it already had its value or error.
+    ///
+    /// The result fails with [`Cancelled`](super::PoolErrorKind::Cancelled) (its error
+    /// callback runs, as for any error; the result is ready once it has returned). Queued
+    /// work is dropped; a worker running the task is killed (SIGKILL) and replaced, as for a
+    /// [timeout](AsyncOptions::timeout), and the pool goes on.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tripod::multiprocessing::{Pool, PoolErrorKind};
+    ///
+    /// fn forever() { loop { std::thread::sleep(Duration::from_secs(1)) } }
+    /// tripod::task!(forever);
+    /// fn one() -> u8 { 1 }
+    /// tripod::task!(one);
+    ///
+    /// let pool = Pool::new(1).unwrap();
+    /// let result = pool.apply_async(forever, ()).unwrap();
+    /// assert!(result.cancel());
+    /// assert_eq!(result.get().unwrap_err().kind(), PoolErrorKind::Cancelled);
+    /// assert_eq!(pool.apply(one, ()).unwrap(), 1);
+    ///
+    /// let done = pool.apply_async(one, ()).unwrap();
+    /// done.wait();
+    /// assert!(!done.cancel());
+    /// assert_eq!(done.get().unwrap(), 1);
+    /// ```
+    pub fn cancel(&self) -> bool {
+        if let Some((engine, job)) = &self.job
+            && let Some(job) = job.upgrade()
+        {
+            // Stop the work first, so that the error can name a worker it killed.
+            let killed = engine.upgrade().and_then(|engine| engine.cancel_job(&job));
+            let error = killed.map_or_else(PoolError::cancelled, PoolError::cancelled_running);
+            if job.cancel(error) {
+                self.cancelled.store(true, Ordering::Release);
+                return true;
+            }
+        }
+        self.cancelled.load(Ordering::Acquire)
     }
 
     /// Whether the result is there (Python's `ready()`).
@@ -566,5 +653,30 @@ impl<R> fmt::Debug for AsyncResult<R> {
             .field("ready", &self.ready())
             .field("successful", &self.successful())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_completion_lost_with_the_result_thread_still_completes() {
+        // The result thread took its last message and ended just as this one was sent:
+        // the message goes down with the channel, and must still complete its result.
+        let (results, inbox) = crossbeam_channel::unbounded();
+        let cell = Cell::new();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let options = AsyncOptions::new().callback(move |v: &u8| tx.send(*v).unwrap());
+        Completion::new(Arc::clone(&cell), options, results).finish(Ok(7));
+        assert!(!AsyncResult::new(Arc::clone(&cell)).ready());
+        drop(inbox);
+        let result = AsyncResult::new(cell);
+        assert!(
+            result.wait_timeout(Duration::ZERO),
+            "the result never completes"
+        );
+        assert_eq!(result.get().unwrap(), 7);
+        assert_eq!(rx.try_recv().unwrap(), 7, "the callback ran");
     }
 }
