@@ -106,7 +106,11 @@ fn map(ctx: &mut Ctx<'_>) {
         let doubled = pool.map(double, 0..n, None).expect("the map");
         let elapsed = start.elapsed();
         assert_eq!(doubled.len() as u64, n);
-        assert_eq!(doubled.iter().sum::<u64>(), n * (n - 1), "every item doubled");
+        assert_eq!(
+            doubled.iter().sum::<u64>(),
+            n * (n - 1),
+            "every item doubled"
+        );
         elapsed
     });
     drop(pool);
@@ -250,7 +254,11 @@ fn primes(ctx: &mut Ctx<'_>) {
             .starmap(count_primes, chunks.iter().copied(), 1)
             .expect("the starmap");
         let elapsed = start.elapsed();
-        assert_eq!(counts.iter().sum::<u64>(), expected, "the primes below {bound}");
+        assert_eq!(
+            counts.iter().sum::<u64>(),
+            expected,
+            "the primes below {bound}"
+        );
         elapsed
     });
     drop(pool);
