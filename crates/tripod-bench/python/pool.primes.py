@@ -1,9 +1,9 @@
 """pool.primes: counting primes by trial division in chunks, on Pool(2) and in one
 process; numbers checked per second.
 
-The harness's job is the primes below 10M in 500 chunks of 20k numbers (1M and 2k under
+The harness's job is the primes below 8M in 500 chunks of 16k numbers (800k and 1600 under
 --quick). Python is ~100x slower per number, so it checks every 25th of those chunks
-(20 chunks, 400k numbers spread over the whole range, so the cost per number is the same
+(20 chunks, 320k numbers spread over the whole range, so the cost per number is the same
 mix as tripod's):
 
     python-1proc   sum(count_primes(lo, hi) for lo, hi in chunks)
@@ -50,7 +50,7 @@ def sieve(bound):
 
 
 def main():
-    bound = _bench.size(10_000_000)
+    bound = _bench.size(8_000_000)
     chunk = bound // 500
     chunks = [(lo, min(lo + chunk, bound)) for lo in range(0, bound, chunk)][::STRIDE]
     numbers = sum(hi - lo for lo, hi in chunks)
