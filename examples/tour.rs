@@ -1,7 +1,9 @@
-//! The tour: a walk through tripod, one Python module at a time (threads, then processes).
+//! The tour: a walk through tripod, one Python module at a time (threads, then processes),
+//! ending with its main act: a CPU-heavy job on a pool of processes, with a progress bar.
 //!
-//! `cargo run --release --example tour` runs every part in a few seconds and prints what
-//! each part does, with the Python it replaces. Each part is a small function; the seed
+//! `cargo run --release --example tour` runs every part and prints what each part does,
+//! with the Python it replaces; the small parts take under a second together, the main
+//! act a few seconds (about 7 s on 2 cores). Each part is a small function; the seed
 //! examples in `examples/` show every feature at more length.
 
 use std::sync::Arc;
@@ -10,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tripod::futures::{ReturnWhen, ThreadPoolExecutor, as_completed, wait};
 use tripod::multiprocessing::connection::{Connection, Pipe};
-use tripod::multiprocessing::{Process, current_process, getpid};
+use tripod::multiprocessing::{AsyncOptions, Pool, Process, cpu_count, current_process, getpid};
 use tripod::queue::{Queue, TryGetError};
 use tripod::sched::Scheduler;
 use tripod::subprocess::{self, Error as SubprocessError};
@@ -41,6 +43,7 @@ fn main() {
         scheduling();
         subprocesses();
         processes();
+        process_pool();
         println!(
             "\nThe tour took {:.2} s. Every seed scenario has an example of its own: ls examples/",
             start.elapsed().as_secs_f64()
@@ -421,4 +424,83 @@ fn processes() {
         .join()
         .unwrap_err();
     println!("a panic in a child process reaches join() as a typed error: {err}");
+}
+
+/// The main act's task: the number of primes in `lo..hi`, by trial division (CPU-bound on
+/// purpose; the algorithm of `examples/pool_primes.rs`).
+fn primes_between(lo: u64, hi: u64) -> u64 {
+    (lo..hi).filter(|&n| is_prime(n)).count() as u64
+}
+tripod::task!(primes_between);
+
+fn is_prime(n: u64) -> bool {
+    if n < 2 {
+        return false;
+    }
+    if n.is_multiple_of(2) {
+        return n == 2;
+    }
+    let mut d = 3;
+    while d * d <= n {
+        if n.is_multiple_of(d) {
+            return false;
+        }
+        d += 2;
+    }
+    true
+}
+
+/// The main act: a CPU-heavy job on a process pool, with a progress bar, against the same
+/// job on one process.
+fn process_pool() {
+    heading(
+        "Process pool, the main act",
+        "with Pool() as pool: sum(pool.starmap(count_primes, chunks, 1))",
+    );
+    const BOUND: u64 = 20_000_000;
+    const CHUNK: u64 = 100_000;
+    // pi(20_000_000): the number of primes below 20 million.
+    const PRIMES_BELOW_BOUND: u64 = 1_270_607;
+    let chunks: Vec<(u64, u64)> = (0..BOUND)
+        .step_by(CHUNK as usize)
+        .map(|lo| (lo, (lo + CHUNK).min(BOUND)))
+        .collect();
+    println!(
+        "counting the primes below {BOUND} by trial division, in {} chunks of {CHUNK}",
+        chunks.len()
+    );
+
+    let t0 = Instant::now();
+    let one: u64 = chunks.iter().map(|&(lo, hi)| primes_between(lo, hi)).sum();
+    let single = t0.elapsed();
+    assert_eq!(one, PRIMES_BELOW_BOUND, "pi({BOUND}) on one process");
+    println!("1 process: {one} primes in {:.2} s", single.as_secs_f64());
+
+    // Timed from the pool's start: its workers' start-up is part of the job's cost.
+    let t0 = Instant::now();
+    let workers = cpu_count();
+    let pool = Pool::new(workers).expect("start the pool");
+    let counts = pool
+        .starmap_async_with(
+            primes_between,
+            chunks,
+            1,
+            AsyncOptions::new().progress_bar(),
+        )
+        .expect("submit the chunks")
+        .into_result()
+        .expect("every chunk counted");
+    let parallel = t0.elapsed();
+    let many: u64 = counts.iter().sum();
+    assert_eq!(many, PRIMES_BELOW_BOUND, "pi({BOUND}) on the pool");
+    println!(
+        "Pool({workers}): {many} primes in {:.2} s (a progress bar with rate and ETA on a terminal)",
+        parallel.as_secs_f64()
+    );
+    println!(
+        "speedup over one process: {:.2}x on {workers} cores",
+        single.as_secs_f64() / parallel.as_secs_f64()
+    );
+    pool.close();
+    pool.join().expect("the workers exit");
 }

@@ -96,6 +96,18 @@ def latency(scenario, impl, metric, unit, units, run):
     _emit_summary(scenario, impl, metric, unit, "lower", times)
 
 
+def amount(scenario, impl, metric, unit, run):
+    """Measures an amount that is not a time (memory, say; lower is better): `run()` takes
+    one sample and returns it; the median of the samples after a warm-up one, within the
+    budget, is printed as the JSON line."""
+    samples = []
+    start = time.perf_counter()
+    run()  # warm-up
+    while not samples or (len(samples) < RUNS and time.perf_counter() - start < BUDGET_S):
+        samples.append(run())
+    _emit_summary(scenario, impl, metric, unit, "lower", samples)
+
+
 def main(fn):
     """Runs `fn`, turning an unexpected error into a failure the harness reports."""
     try:

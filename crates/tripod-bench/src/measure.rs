@@ -101,15 +101,27 @@ pub fn latency(budget: Budget, units: u64, scale: f64, run: impl FnMut() -> Dura
     Summary::of_rates(times).expect("at least one timed run")
 }
 
+/// Measures a quantity that is not a time (the memory of some processes, say): `run`
+/// takes one sample and returns it. The same policy as [`rate`]: one warm-up sample, not
+/// counted, then samples within `budget`; the median and spread are taken over them.
+pub fn amount(budget: Budget, mut run: impl FnMut() -> f64) -> Summary {
+    Summary::of_rates(runs(budget, &mut run)).expect("at least one run")
+}
+
 /// The warm-up run, then the timed runs within `budget`: the seconds each timed run took.
 fn timed_runs(budget: Budget, mut run: impl FnMut() -> Duration) -> Vec<f64> {
+    runs(budget, || run().as_secs_f64().max(1e-9))
+}
+
+/// The warm-up run, then the runs within `budget`: what each run returned.
+fn runs(budget: Budget, mut run: impl FnMut() -> f64) -> Vec<f64> {
     let start = Instant::now();
     run(); // warm-up
-    let mut times = Vec::with_capacity(budget.runs);
-    while times.is_empty() || (times.len() < budget.runs && start.elapsed() < budget.time) {
-        times.push(run().as_secs_f64().max(1e-9));
+    let mut values = Vec::with_capacity(budget.runs);
+    while values.is_empty() || (values.len() < budget.runs && start.elapsed() < budget.time) {
+        values.push(run());
     }
-    times
+    values
 }
 
 #[cfg(test)]
@@ -151,6 +163,18 @@ mod tests {
             Duration::from_millis(1)
         });
         assert_eq!((calls, s.runs), (5, 4));
+    }
+
+    #[test]
+    fn amount_is_the_median_of_the_samples_after_the_warm_up() {
+        let roomy = Budget {
+            time: Duration::from_secs(60),
+            runs: 3,
+        };
+        let mut samples = [100.0, 4.0, 2.0, 3.0].into_iter();
+        let s = amount(roomy, || samples.next().unwrap());
+        assert_eq!((s.runs, s.median), (3, 3.0), "{s:?}");
+        assert!((s.spread - 2.0 / 3.0).abs() < 1e-9, "{s:?}");
     }
 
     #[test]

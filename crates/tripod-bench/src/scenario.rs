@@ -48,6 +48,16 @@ impl Metric {
         }
     }
 
+    /// An amount that is not a time (memory, say, in `MiB`), where lower is better;
+    /// measured with [`Ctx::amount`].
+    pub const fn amount(name: &'static str, unit: &'static str) -> Metric {
+        Metric {
+            name,
+            unit,
+            better: Better::Lower,
+        }
+    }
+
     /// Seconds times this is a value in the metric's unit (for latencies).
     fn per_second(&self) -> f64 {
         match self.unit {
@@ -135,6 +145,14 @@ impl<'a> Ctx<'a> {
         self.measure(implementation, metric, || {
             measure::latency(budget, units, scale, run)
         });
+    }
+
+    /// Measures an amount that is not a time (a [`Metric::amount`], such as the memory of
+    /// some processes): `run` takes one sample and returns it; the median of the samples
+    /// after a warm-up one, within the budget, is recorded as [`Ctx::rate`] does.
+    pub fn amount(&mut self, implementation: &str, metric: Metric, run: impl FnMut() -> f64) {
+        let budget = self.config.budget;
+        self.measure(implementation, metric, || measure::amount(budget, run));
     }
 
     /// Runs `measure` under the watchdog and records its summary, or a note if it panicked.

@@ -8,6 +8,7 @@ use crate::scenario::Scenario;
 mod mplock;
 mod mpqueue;
 mod mpshared;
+mod pool;
 mod process;
 mod process_tripod;
 mod threads;
@@ -21,5 +22,6 @@ pub fn all() -> Vec<&'static Scenario> {
         .chain(mplock::SCENARIOS)
         .chain(mpshared::SCENARIOS)
         .chain(mpqueue::SCENARIOS)
+        .chain(pool::SCENARIOS)
         .collect()
 }
