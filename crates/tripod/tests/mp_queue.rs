@@ -1403,3 +1403,39 @@ fn queue_memory_is_freed_after_every_holder_was_killed() {
     }
     wait_until("no process holds the queue's memory", || !anyone_holds(id));
 }
+
+/// The queue a pool worker got from the pool's initializer (Python's
+/// `Pool(initializer=init, initargs=(q,))`: a queue cannot travel as a task's argument).
+static POOL_QUEUE: std::sync::OnceLock<Queue<(u64, u32)>> = std::sync::OnceLock::new();
+
+fn keep_pool_queue(q: Queue<(u64, u32)>) {
+    POOL_QUEUE
+        .set(q)
+        .expect("the initializer runs once per worker");
+}
+tripod::task!(keep_pool_queue);
+
+fn square_into_queue(x: u64) -> u64 {
+    let q = POOL_QUEUE.get().expect("the initializer ran");
+    q.put((x * x, std::process::id())).unwrap();
+    x
+}
+tripod::task!(square_into_queue);
+
+#[test]
+fn a_queue_reaches_pool_workers_through_the_initializer() {
+    let q = Queue::<(u64, u32)>::new().unwrap();
+    let pool = tripod::multiprocessing::Pool::builder()
+        .processes(2)
+        .initializer(keep_pool_queue, (q.clone(),))
+        .build()
+        .unwrap();
+    let returned = pool.map(square_into_queue, 0..100u64, 5).unwrap();
+    assert_eq!(returned, (0..100).collect::<Vec<_>>());
+    let mut squares: Vec<u64> = (0..100).map(|_| get(&q).0).collect();
+    squares.sort_unstable();
+    assert_eq!(squares, (0..100u64).map(|x| x * x).collect::<Vec<_>>());
+    assert!(q.try_get().unwrap_err().is_empty());
+    pool.close();
+    pool.join().unwrap();
+}
