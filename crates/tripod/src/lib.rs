@@ -13,8 +13,7 @@
 //! | `sched` | [`sched`] |
 //! | `subprocess` | [`subprocess`] |
 //! | `multiprocessing` | [`multiprocessing`] |
-//!
-//! The coroutine leg (`asyncio`) is being built.
+//! | `asyncio` | [`asyncio`] (cargo feature `asyncio`, on by default) |
 //!
 //! # A first program
 //!
@@ -66,6 +65,8 @@ mod spawn;
 #[cfg(unix)]
 mod sys;
 
+#[cfg(feature = "asyncio")]
+pub mod asyncio;
 pub mod futures;
 #[cfg(unix)]
 pub mod multiprocessing;

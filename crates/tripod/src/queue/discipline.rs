@@ -94,7 +94,7 @@ impl<T: Ord> sealed::Sealed<T> for Priority {
     const NAME: &'static str = "PriorityQueue";
 }
 
-pub(super) mod sealed {
+pub(crate) mod sealed {
     use super::Store;
 
     /// What a [`Discipline`](super::Discipline) decides, hidden from users: the storage

@@ -99,7 +99,11 @@ mod store;
 mod sync;
 
 pub use base::{BaseQueue, LifoQueue, PriorityQueue, Queue};
+#[cfg(feature = "asyncio")]
+pub(crate) use discipline::sealed::Sealed as DisciplineStore;
 pub use discipline::{Discipline, Fifo, Lifo, Priority};
+#[cfg(feature = "asyncio")]
+pub(crate) use engine::Store;
 pub use error::{
     GetTimeoutError, PutTimeoutError, ShutDown, TaskDoneError, TryGetError, TryPutError,
 };

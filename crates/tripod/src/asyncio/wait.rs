@@ -1,0 +1,434 @@
+//! Waiting for many awaitables: `gather`, `wait`, `as_completed`, `wait_for`, `sleep`.
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use event_listener::Event;
+use futures_core::Stream;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::task::{Task, TaskError, take_outcome};
+
+/// Suspends the current task for `delay`: Python's `asyncio.sleep`. `sleep(Duration::ZERO)`
+/// yields to the other ready tasks once, as `asyncio.sleep(0)` does.
+///
+/// # Cancel safety
+///
+/// Cancel safe: dropping it only stops the sleep.
+///
+/// ```
+/// use std::time::Duration;
+/// use tripod::asyncio;
+///
+/// asyncio::run(async {
+///     let start = tokio::time::Instant::now();
+///     asyncio::sleep(Duration::from_millis(5)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(5));
+/// });
+/// ```
+pub async fn sleep(delay: Duration) {
+    if delay.is_zero() {
+        tokio::task::yield_now().await;
+    } else {
+        tokio::time::sleep(delay).await;
+    }
+}
+
+/// Suspends the current task until `deadline` on the loop's clock (see
+/// [`EventLoop::time`](super::EventLoop::time)).
+///
+/// # Cancel safety
+///
+/// Cancel safe.
+///
+/// ```
+/// use std::time::Duration;
+/// use tripod::asyncio;
+///
+/// asyncio::run(async {
+///     let deadline = tokio::time::Instant::now() + Duration::from_millis(2);
+///     asyncio::sleep_until(deadline).await;
+///     assert!(tokio::time::Instant::now() >= deadline);
+/// });
+/// ```
+pub async fn sleep_until(deadline: Instant) {
+    tokio::time::sleep_until(deadline).await;
+}
+
+/// Runs the awaitables concurrently and returns their values in the order given, or the
+/// first error as soon as one fails: Python's `asyncio.gather(*aws)`.
+///
+/// Each item is a [`Task`] (whose output is `Result<T, TaskError>`) or any future whose
+/// output is a `Result<T, E>`. Plain futures run inside the gather (concurrently, on the
+/// task awaiting it); tasks run on the loop anyway. As in Python, when one fails the
+/// others are not cancelled (tasks go on running; plain futures are dropped with the
+/// gather). For futures of different types use `futures::join!`/`tokio::join!`.
+///
+/// # Cancel safety
+///
+/// Dropping the gather before it completes cancels what it was waiting for (the plain
+/// futures are dropped and the tasks cancelled), as cancelling Python's gather cancels its
+/// children.
+///
+/// ```
+/// use tripod::asyncio::{self, TaskError};
+///
+/// asyncio::run(async {
+///     let tasks: Vec<_> = ["A", "B", "C"]
+///         .into_iter()
+///         .map(|name| asyncio::create_task(async move { format!("Task {name} is done.") }))
+///         .collect();
+///     let done = asyncio::gather(tasks).await.unwrap();
+///     assert_eq!(done, ["Task A is done.", "Task B is done.", "Task C is done."]);
+///
+///     let fails = vec![asyncio::create_task(async { 1 }), asyncio::create_task(async { panic!("x") })];
+///     assert!(matches!(asyncio::gather(fails).await, Err(TaskError::Panicked(_))));
+/// });
+/// ```
+pub fn gather<I, T, E>(awaitables: I) -> impl Future<Output = Result<Vec<T>, E>>
+where
+    I: IntoIterator,
+    I::Item: IntoFuture<Output = Result<T, E>>,
+{
+    futures_util::future::try_join_all(awaitables.into_iter().map(IntoFuture::into_future))
+}
+
+/// Runs the awaitables concurrently and returns every outcome, in the order given, failures
+/// included: Python's `asyncio.gather(*aws, return_exceptions=True)`.
+///
+/// # Cancel safety
+///
+/// As [`gather`]: dropping it cancels what it waits for.
+///
+/// ```
+/// use tripod::asyncio;
+///
+/// asyncio::run(async {
+///     let tasks = vec![
+///         asyncio::create_task(async { 1 }),
+///         asyncio::create_task(async { panic!("two") }),
+///         asyncio::create_task(async { 3 }),
+///     ];
+///     let outcomes = asyncio::gather_all(tasks).await;
+///     assert_eq!(outcomes[0], Ok(1));
+///     assert_eq!(outcomes[1].as_ref().unwrap_err().panic().unwrap().message(), "two");
+///     assert_eq!(outcomes[2], Ok(3));
+/// });
+/// ```
+pub fn gather_all<I>(awaitables: I) -> impl Future<Output = Vec<<I::Item as IntoFuture>::Output>>
+where
+    I: IntoIterator,
+    I::Item: IntoFuture,
+{
+    futures_util::future::join_all(awaitables.into_iter().map(IntoFuture::into_future))
+}
+
+/// Runs `awaitable` with a time limit: Python's `asyncio.wait_for`. When the time is up
+/// the awaitable is cancelled (a [`Task`] is cancelled, a future dropped) and the result is
+/// [`TimeoutError`].
+///
+/// # Cancel safety
+///
+/// Dropping it cancels the awaitable, as the timeout does.
+///
+/// ```
+/// use std::time::Duration;
+/// use tripod::asyncio::{self, TimeoutError};
+///
+/// asyncio::run(async {
+///     let quick = asyncio::wait_for(async { 1 }, Duration::from_secs(1)).await;
+///     assert_eq!(quick, Ok(1));
+///     let slow = asyncio::create_task(asyncio::sleep(Duration::from_secs(3600)));
+///     assert_eq!(asyncio::wait_for(slow, Duration::from_millis(5)).await, Err(TimeoutError));
+/// });
+/// ```
+pub async fn wait_for<F: IntoFuture>(
+    awaitable: F,
+    timeout: Duration,
+) -> Result<F::Output, TimeoutError> {
+    tokio::time::timeout(timeout, awaitable.into_future())
+        .await
+        .map_err(|_| TimeoutError)
+}
+
+/// A wait ran out of time: Python's `TimeoutError` from `wait_for` and `as_completed`.
+///
+/// ```
+/// assert_eq!(tripod::asyncio::TimeoutError.to_string(), "timed out");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimeoutError;
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("timed out")
+    }
+}
+
+impl std::error::Error for TimeoutError {}
+
+/// When [`wait`] returns: Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`.
+///
+/// ```
+/// use tripod::asyncio::ReturnWhen;
+///
+/// assert_eq!(ReturnWhen::default(), ReturnWhen::AllCompleted);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ReturnWhen {
+    /// As soon as any task is done.
+    FirstCompleted,
+    /// As soon as any task panics (a task's failure in Rust), or when all are done.
+    /// A task that returns an `Err` value finished normally and does not count.
+    FirstException,
+    /// When every task is done.
+    #[default]
+    AllCompleted,
+}
+
+struct WaitState {
+    done: AtomicUsize,
+    failed: AtomicBool,
+    event: Event,
+}
+
+/// Waits for the tasks, with an optional time limit, and returns them as `(done, pending)`:
+/// Python's `asyncio.wait(tasks, timeout, return_when)`. Nothing is cancelled: pending
+/// tasks go on running. Each list keeps the tasks' order.
+///
+/// # Cancel safety
+///
+/// Dropping the wait drops the task handles it holds; the tasks themselves go on running
+/// (a dropped handle does not cancel).
+///
+/// ```
+/// use std::time::Duration;
+/// use tripod::asyncio::{self, ReturnWhen};
+///
+/// asyncio::run(async {
+///     let tasks: Vec<_> = [1u64, 2, 4]
+///         .into_iter()
+///         .map(|x| asyncio::create_task(async move {
+///             asyncio::sleep(Duration::from_millis(x)).await;
+///             x
+///         }))
+///         .collect();
+///     let (done, pending) = asyncio::wait(tasks, ReturnWhen::AllCompleted, None).await;
+///     assert_eq!(done.len(), 3);
+///     assert!(pending.is_empty());
+///     let results: Vec<u64> = done.iter().map(|t| t.result().unwrap().unwrap()).collect();
+///     assert_eq!(results, [1, 2, 4]);
+/// });
+/// ```
+pub async fn wait<T, I>(
+    tasks: I,
+    return_when: ReturnWhen,
+    timeout: Option<Duration>,
+) -> (Vec<Task<T>>, Vec<Task<T>>)
+where
+    I: IntoIterator<Item = Task<T>>,
+{
+    let deadline = timeout.map(|t| Instant::now() + t);
+    let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+    let state = Arc::new(WaitState {
+        done: AtomicUsize::new(0),
+        failed: AtomicBool::new(false),
+        event: Event::new(),
+    });
+    for task in &tasks {
+        let state = Arc::clone(&state);
+        task.cell().watch(Box::new(move |panic| {
+            if panic.is_some() {
+                state.failed.store(true, Ordering::Release);
+            }
+            state.done.fetch_add(1, Ordering::AcqRel);
+            state.event.notify(usize::MAX);
+        }));
+    }
+    let total = tasks.len();
+    let satisfied = || {
+        let done = state.done.load(Ordering::Acquire);
+        done == total
+            || match return_when {
+                ReturnWhen::FirstCompleted => done > 0,
+                ReturnWhen::FirstException => state.failed.load(Ordering::Acquire),
+                ReturnWhen::AllCompleted => false,
+            }
+    };
+    while !satisfied() {
+        let listener = state.event.listen();
+        if satisfied() {
+            break;
+        }
+        match deadline {
+            Some(deadline) => {
+                if tokio::time::timeout_at(deadline, listener).await.is_err() {
+                    break;
+                }
+            }
+            None => listener.await,
+        }
+    }
+    tasks.into_iter().partition(Task::done)
+}
+
+/// Yields the tasks in the order they finish, each already done (awaiting it gives its
+/// outcome at once): Python's `asyncio.as_completed(tasks, timeout)`.
+///
+/// Use [`next`](AsCompleted::next) in a `while let` loop, or it as a
+/// [`Stream`](futures_core::Stream). With a timeout, once it passes the next item is
+/// `Err(TimeoutError)` and the iteration ends; nothing is cancelled.
+///
+/// ```
+/// use std::time::Duration;
+/// use tripod::asyncio;
+///
+/// asyncio::run(async {
+///     let tasks: Vec<_> = [4u64, 1, 2]
+///         .into_iter()
+///         .map(|x| asyncio::create_task(async move {
+///             asyncio::sleep(Duration::from_millis(x * 5)).await;
+///             x
+///         }))
+///         .collect();
+///     let mut finished = Vec::new();
+///     let mut completed = asyncio::as_completed(tasks, None);
+///     while let Some(task) = completed.next().await {
+///         finished.push(task.unwrap().await.unwrap());
+///     }
+///     assert_eq!(finished, [1, 2, 4]);
+/// });
+/// ```
+pub fn as_completed<T, I>(tasks: I, timeout: Option<Duration>) -> AsCompleted<T>
+where
+    I: IntoIterator<Item = Task<T>>,
+{
+    let tasks: Vec<Option<Task<T>>> = tasks.into_iter().map(Some).collect();
+    let (tx, rx) = mpsc::unbounded_channel();
+    for (index, task) in tasks.iter().enumerate() {
+        let tx = tx.clone();
+        if let Some(task) = task {
+            task.cell().watch(Box::new(move |_| {
+                let _ = tx.send(index);
+            }));
+        }
+    }
+    AsCompleted {
+        remaining: tasks.len(),
+        tasks,
+        rx,
+        sleep: timeout.map(|t| Box::pin(tokio::time::sleep(t))),
+        timed_out: false,
+    }
+}
+
+/// The iterator of [`as_completed`].
+pub struct AsCompleted<T> {
+    tasks: Vec<Option<Task<T>>>,
+    remaining: usize,
+    rx: mpsc::UnboundedReceiver<usize>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    timed_out: bool,
+}
+
+impl<T> AsCompleted<T> {
+    /// The next task to finish; `None` when all have been yielded, `Err(TimeoutError)`
+    /// once the timeout passed (then `None`).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: if dropped before it returns, no task is lost; the next call yields it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tripod::asyncio::{self, TimeoutError};
+    ///
+    /// asyncio::run(async {
+    ///     let never = asyncio::create_task(std::future::pending::<()>());
+    ///     let mut completed = asyncio::as_completed([never], Some(Duration::from_millis(5)));
+    ///     assert_eq!(completed.next().await.unwrap().unwrap_err(), TimeoutError);
+    ///     assert!(completed.next().await.is_none());
+    /// });
+    /// ```
+    pub async fn next(&mut self) -> Option<Result<Task<T>, TimeoutError>> {
+        std::future::poll_fn(|cx| self.poll_next_task(cx)).await
+    }
+
+    /// How many tasks have not been yielded yet.
+    ///
+    /// ```
+    /// use tripod::asyncio;
+    ///
+    /// asyncio::run(async {
+    ///     let completed = asyncio::as_completed([asyncio::create_task(async {})], None);
+    ///     assert_eq!(completed.remaining(), 1);
+    /// });
+    /// ```
+    pub fn remaining(&self) -> usize {
+        self.remaining
+    }
+
+    fn poll_next_task(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Task<T>, TimeoutError>>> {
+        if self.remaining == 0 || self.timed_out {
+            return Poll::Ready(None);
+        }
+        if let Poll::Ready(Some(index)) = self.rx.poll_recv(cx) {
+            self.remaining -= 1;
+            let task = self.tasks[index].take().expect("each task completes once");
+            return Poll::Ready(Some(Ok(task)));
+        }
+        if let Some(sleep) = &mut self.sleep
+            && sleep.as_mut().poll(cx).is_ready()
+        {
+            self.timed_out = true;
+            return Poll::Ready(Some(Err(TimeoutError)));
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Stream for AsCompleted<T> {
+    type Item = Result<Task<T>, TimeoutError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_next_task(cx)
+    }
+}
+
+impl<T> fmt::Debug for AsCompleted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("remaining", &self.remaining)
+            .finish()
+    }
+}
+
+/// Awaits every task of `tasks` that is done and returns the outcomes (for the examples'
+/// `for task in done: print(task.result())` without `T: Clone`).
+///
+/// ```
+/// use tripod::asyncio::{self, ReturnWhen};
+///
+/// asyncio::run(async {
+///     let tasks = vec![asyncio::create_task(async { vec![1] })];
+///     let (done, _) = asyncio::wait(tasks, ReturnWhen::AllCompleted, None).await;
+///     assert_eq!(asyncio::results(done), [Ok(vec![1])]);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// If a task in `tasks` is not done.
+pub fn results<T>(tasks: Vec<Task<T>>) -> Vec<Result<T, TaskError>> {
+    tasks.into_iter().map(take_outcome).collect()
+}
