@@ -518,7 +518,7 @@ impl Engine {
         }
     }
 
-    fn on_done(self: &Arc<Self>, id: u64, chunk_id: u64, outcomes: Vec<protocol::ItemOutcome<'_>>) {
+    fn on_done(self: &Arc<Self>, id: u64, chunk_id: u64, outcomes: protocol::Outcomes<'_>) {
         let chunk = {
             let mut state = self.lock();
             let Some(worker) = state.workers.iter_mut().find(|w| w.id == id) else {
@@ -867,7 +867,7 @@ mod tests {
     struct NoJob;
 
     impl Job for NoJob {
-        fn chunk_done(&self, _: usize, _: Vec<protocol::ItemOutcome<'_>>) {}
+        fn chunk_done(&self, _: usize, _: protocol::Outcomes<'_>) {}
         fn chunk_failed(&self, _: usize, _: usize, _: PoolError) {}
     }
 

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::protocol::{self, Request};
 use crate::multiprocessing::connection::Connection;
-use crate::spawn::{self, FailKind, Outcome};
+use crate::spawn::{self, Outcome};
 use crate::wire;
 
 /// How a worker is set up: the initializer call and its task limit.
@@ -117,7 +117,13 @@ pub(crate) fn worker_main(conn: Connection, setup: WorkerSetup) {
             return;
         };
         for request in requests {
-            let Request::Run { chunk, task, items } = request else {
+            let Request::Run {
+                chunk,
+                task,
+                n,
+                args,
+            } = request
+            else {
                 if !reply.is_empty() {
                     let _ = conn.send_bytes(&reply);
                 }
@@ -129,18 +135,20 @@ pub(crate) fn worker_main(conn: Connection, setup: WorkerSetup) {
                 return;
             }
             reply.clear();
-            let entry = spawn::task_by_name(task);
-            let outcomes: Vec<Outcome> = items
-                .iter()
-                .map(|args| match entry {
-                    Some(entry) => entry.run(args, Vec::new()),
-                    None => Outcome::Failed(
-                        FailKind::UnknownTask,
-                        format!("this worker does not know the task `{task}`"),
-                    ),
-                })
-                .collect();
-            protocol::put_done(&mut reply, chunk, &outcomes);
+            // The task is looked up once per chunk; its trampoline decodes, runs and
+            // encodes the whole chunk into the reply.
+            let mark = protocol::begin_done(&mut reply, chunk, n);
+            match spawn::task_by_name(task) {
+                Some(entry) => entry.run_chunk(args, n, Vec::new(), &mut reply),
+                None => {
+                    reply.push(wire::FORMAT_VERSION);
+                    let message = format!("this worker does not know the task `{task}`");
+                    for _ in 0..n {
+                        spawn::put_chunk_failure(&mut reply, spawn::CHUNK_UNKNOWN_TASK, &message);
+                    }
+                }
+            }
+            protocol::end_done(&mut reply, mark);
             chunks_done += 1;
             if setup.maxtasks.is_some_and(|max| chunks_done >= max) {
                 // Retire: the parent sent no more than this and starts a replacement.
