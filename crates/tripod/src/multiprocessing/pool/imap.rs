@@ -9,12 +9,16 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::engine::{Chunk, Engine, WINDOW};
+use super::engine::{Chunk, Engine};
 use super::error::PoolError;
 use super::job::Job;
 use super::progress::{Progress, Reporter};
 use super::protocol::{Outcomes, RunWriter};
 use crate::wire;
+
+/// Chunks taken from the input ahead of the results, per worker (plus one): enough to
+/// keep each worker busy, few enough to keep an endless input's memory bounded.
+const AHEAD_PER_WORKER: usize = 2;
 
 /// The input: each call appends the next item's arguments to a chunk (or fails to
 /// encode them); `None` when the input ends.
@@ -123,7 +127,7 @@ impl<'a, R: DeserializeOwned + Send + 'static> IMap<'a, R> {
             engine.check_running()?;
             return Err(PoolError::not_running());
         }
-        let ahead = chunksize * (engine.processes() * WINDOW + 1);
+        let ahead = chunksize * (engine.processes() * AHEAD_PER_WORKER + 1);
         Ok(IMap {
             engine,
             task,

@@ -8,11 +8,13 @@
 //! - `STOP`: `[2]`: finish and exit.
 //!
 //! Worker -> parent (a frame holds one or more replies, back to back):
-//! - `STARTED`: `[1][chunk: u64]`: the worker began this chunk;
 //! - `DONE`: `[2][chunk: u64][n: u32][u32 len][outcomes]`: the version byte, then `n`
 //!   outcomes back to back, each a tag and the encoded value or a message (see
 //!   [`run_chunk`](crate::spawn::run_chunk));
 //! - `INIT_FAILED`: `[3][u32 len][message]`: the initializer panicked, the worker exits.
+//!
+//! A worker runs its chunks in the order it receives them: the parent reads the start of
+//! a chunk from the `DONE` of the one before (no message says it).
 //!
 //! Little-endian integers throughout. A chunk of many small items is one encoding and one
 //! message each way: no per-item length, allocation or descriptor scope.
@@ -31,7 +33,6 @@ use crate::wire;
 const RUN: u8 = 1;
 const STOP: u8 = 2;
 
-const STARTED: u8 = 1;
 const DONE: u8 = 2;
 const INIT_FAILED: u8 = 3;
 
@@ -148,11 +149,6 @@ pub(crate) fn parse_requests(frame: &[u8]) -> Result<Vec<Request<'_>>, String> {
         return Err("empty request frame".to_owned());
     }
     Ok(requests)
-}
-
-pub(crate) fn put_started(buf: &mut Vec<u8>, chunk: u64) {
-    buf.push(STARTED);
-    buf.extend_from_slice(&chunk.to_le_bytes());
 }
 
 /// Starts a `DONE` reply of `n` outcomes, which the caller then appends (the version byte
@@ -291,7 +287,6 @@ impl<'a> Outcomes<'a> {
 
 /// A worker's reply as the parent reads it.
 pub(crate) enum Reply<'a> {
-    Started(u64),
     Done(u64, Outcomes<'a>),
     InitFailed(String),
 }
@@ -302,7 +297,6 @@ pub(crate) fn parse_replies(frame: &[u8]) -> Result<Vec<Reply<'_>>, String> {
     let mut replies = Vec::with_capacity(2);
     while !r.0.is_empty() {
         replies.push(match r.u8()? {
-            STARTED => Reply::Started(r.u64()?),
             DONE => {
                 let chunk = r.u64()?;
                 let n = r.u32()? as usize;
@@ -398,7 +392,6 @@ mod tests {
         ));
 
         let mut buf = Vec::new();
-        put_started(&mut buf, 9);
         let mark = begin_done(&mut buf, 9, 3);
         buf.push(wire::FORMAT_VERSION);
         buf.push(CHUNK_OK);
@@ -408,10 +401,8 @@ mod tests {
         wire::encode_raw_into(&7u32, &mut buf).unwrap();
         end_done(&mut buf, mark);
         let replies = parse_replies(&buf).unwrap();
-        assert!(matches!(replies[0], Reply::Started(9)));
-        let mut replies = replies.into_iter();
-        replies.next();
-        match replies.next() {
+        assert_eq!(replies.len(), 1);
+        match replies.into_iter().next() {
             Some(Reply::Done(9, mut outcomes)) => {
                 assert_eq!(outcomes.len(), 3);
                 assert_eq!(outcomes.next_item::<u32>().unwrap().unwrap(), 300);
