@@ -227,7 +227,7 @@ pub(crate) fn format_rate(per_sec: f64) -> String {
         let digits = whole.to_string();
         let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 2);
         for (i, d) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(',');
             }
             out.push(d);
