@@ -83,6 +83,6 @@ pub use panic::PanicError;
 #[cfg(unix)]
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::spawn::{Outcome, TaskEntry, register, run_task, type_id_of};
+    pub use crate::spawn::{Outcome, TaskEntry, register, run_chunk, run_task, type_id_of};
     pub use ctor;
 }

@@ -26,7 +26,11 @@ pub(crate) use monitor::{Monitor, Outgoing, Request, at_exit};
 #[doc(hidden)]
 pub use protocol::Outcome;
 pub(crate) use protocol::{FailKind, Header, PROTOCOL_VERSION, ParsedOutcome};
-pub use registry::{TaskEntry, register, run_task, type_id_of};
+pub(crate) use registry::{
+    CHUNK_DECODE_ARGS, CHUNK_ENCODE_RESULT, CHUNK_OK, CHUNK_PANICKED, CHUNK_PROTOCOL,
+    CHUNK_UNKNOWN_TASK, put_chunk_failure,
+};
+pub use registry::{TaskEntry, register, run_chunk, run_task, type_id_of};
 pub(crate) use registry::{by_name as task_by_name, by_type as task_by_type};
 pub use start_method::{StartMethod, get_start_method, set_start_method};
 pub use target::Target;

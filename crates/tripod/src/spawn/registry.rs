@@ -24,7 +24,11 @@ pub struct TaskEntry {
     name: &'static str,
     type_id: fn() -> TypeId,
     run: fn(&[u8], Vec<OwnedFd>) -> Outcome,
+    run_chunk: RunChunk,
 }
+
+/// The chunk trampoline of a task: `(args, n, fds, out)`, see [`run_chunk`].
+type RunChunk = fn(&[u8], usize, Vec<OwnedFd>, &mut Vec<u8>);
 
 impl TaskEntry {
     #[doc(hidden)]
@@ -32,8 +36,14 @@ impl TaskEntry {
         name: &'static str,
         type_id: fn() -> TypeId,
         run: fn(&[u8], Vec<OwnedFd>) -> Outcome,
+        run_chunk: RunChunk,
     ) -> Self {
-        TaskEntry { name, type_id, run }
+        TaskEntry {
+            name,
+            type_id,
+            run,
+            run_chunk,
+        }
     }
 
     pub(crate) fn name(&self) -> &'static str {
@@ -44,6 +54,28 @@ impl TaskEntry {
     pub(crate) fn run(&self, args: &[u8], fds: Vec<OwnedFd>) -> Outcome {
         (self.run)(args, fds)
     }
+
+    /// Runs a chunk of `n` calls: see [`run_chunk`].
+    pub(crate) fn run_chunk(&self, args: &[u8], n: usize, fds: Vec<OwnedFd>, out: &mut Vec<u8>) {
+        (self.run_chunk)(args, n, fds, out)
+    }
+}
+
+/// How one call of a chunk ended, the tag that starts its outcome in a chunk's outcomes:
+/// `CHUNK_OK` is followed by the encoded value, the others by a `u32` length and a
+/// message.
+pub(crate) const CHUNK_OK: u8 = 0;
+pub(crate) const CHUNK_PANICKED: u8 = 1;
+pub(crate) const CHUNK_DECODE_ARGS: u8 = 2;
+pub(crate) const CHUNK_ENCODE_RESULT: u8 = 3;
+pub(crate) const CHUNK_UNKNOWN_TASK: u8 = 4;
+pub(crate) const CHUNK_PROTOCOL: u8 = 5;
+
+/// Appends a failed call's outcome to a chunk's outcomes.
+pub(crate) fn put_chunk_failure(out: &mut Vec<u8>, tag: u8, message: &str) {
+    out.push(tag);
+    out.extend_from_slice(&(message.len() as u32).to_le_bytes());
+    out.extend_from_slice(message.as_bytes());
 }
 
 static TASKS: Mutex<Vec<&'static TaskEntry>> = Mutex::new(Vec::new());
@@ -102,6 +134,74 @@ where
     })
 }
 
+/// The worker side of a chunk of `n` calls of one task, monomorphised for the task by
+/// `tripod::task!`: a pool worker looks its task up once per chunk and calls this.
+///
+/// `args` is one encoding of the chunk: the version byte, then the `n` argument tuples
+/// back to back. `out` receives the version byte and then `n` outcomes back to back, each
+/// a tag (`CHUNK_*`) and the encoded value or a message. Each call runs under
+/// `catch_unwind` (its arguments' decoding, the call and its result's encoding), so a
+/// panic is that call's outcome and the next call goes on. Arguments that cannot be
+/// decoded leave the rest of the chunk unreadable: that call and the ones after it fail
+/// with the decoding error.
+#[doc(hidden)]
+pub fn run_chunk<F, A>(f: F, args: &[u8], n: usize, fds: Vec<OwnedFd>, out: &mut Vec<u8>)
+where
+    F: Target<A> + Copy,
+    A: DeserializeOwned,
+    F::Output: Serialize,
+{
+    out.push(wire::FORMAT_VERSION);
+    let mut rest = match wire::check_version(args) {
+        Ok(rest) => rest,
+        Err(e) => {
+            let message = e.to_string();
+            for _ in 0..n {
+                put_chunk_failure(out, CHUNK_DECODE_ARGS, &message);
+            }
+            return;
+        }
+    };
+    wire::fds::provide(fds, || {
+        for done in 0..n {
+            let start = out.len();
+            out.push(CHUNK_OK);
+            let mut unreadable = None;
+            let call = || -> Result<(), (u8, String)> {
+                let (args, tail) = match wire::take_raw::<A>(rest) {
+                    Ok(decoded) => decoded,
+                    Err(e) => {
+                        unreadable = Some(e.to_string());
+                        return Err((CHUNK_DECODE_ARGS, e.to_string()));
+                    }
+                };
+                rest = tail;
+                wire::encode_raw_into(&f.call(args), out)
+                    .map_err(|e| (CHUNK_ENCODE_RESULT, e.to_string()))
+            };
+            let failure = match catch_unwind(AssertUnwindSafe(call)) {
+                Ok(Ok(())) => None,
+                Ok(Err(failure)) => Some(failure),
+                Err(payload) => Some((
+                    CHUNK_PANICKED,
+                    PanicError::from_payload(payload).message().to_owned(),
+                )),
+            };
+            if let Some((tag, message)) = failure {
+                out.truncate(start);
+                put_chunk_failure(out, tag, &message);
+            }
+            if let Some(message) = unreadable {
+                // The arguments after these cannot be found: the rest fail alike.
+                for _ in done + 1..n {
+                    put_chunk_failure(out, CHUNK_DECODE_ARGS, &message);
+                }
+                return;
+            }
+        }
+    });
+}
+
 /// Registers a function as a task that child processes can run.
 ///
 /// Write it once, next to the function (at module level): `tripod::task!(adder);`. The
@@ -135,6 +235,7 @@ macro_rules! task {
                 concat!(module_path!(), "::", stringify!($($path)::+)),
                 || $crate::__private::type_id_of(&$($path)::+),
                 |args, fds| $crate::__private::run_task($($path)::+, args, fds),
+                |args, n, fds, out| $crate::__private::run_chunk($($path)::+, args, n, fds, out),
             );
             $crate::__private::ctor::declarative::ctor! {
                 #[ctor(unsafe, anonymous, priority = early)]

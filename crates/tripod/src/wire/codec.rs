@@ -52,6 +52,46 @@ pub(crate) fn encode_into<T: Serialize + ?Sized>(
     })
 }
 
+/// Appends the postcard encoding of `value` to `out`, without the version byte: one
+/// element of a sequence whose version byte was written once, before its first element
+/// (a pool chunk's argument tuples, or its outcomes). On error `out` is truncated back.
+pub(crate) fn encode_raw_into<T: Serialize + ?Sized>(
+    value: &T,
+    out: &mut Vec<u8>,
+) -> Result<(), WireError> {
+    CUSTOM_ERROR.with(|c| c.borrow_mut().take());
+    let start = out.len();
+    postcard::serialize_with_flavor(value, AppendTo(&mut *out)).map_err(|e| {
+        out.truncate(start);
+        WireError::new(WireErrorKind::Encode, with_custom_detail(e.to_string()))
+    })
+}
+
+/// Decodes one element written by [`encode_raw_into`] from the front of `bytes`; the
+/// value and the bytes after it.
+pub(crate) fn take_raw<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, &[u8]), WireError> {
+    CUSTOM_ERROR.with(|c| c.borrow_mut().take());
+    postcard::take_from_bytes(bytes).map_err(|e| {
+        WireError::decode(with_custom_detail(format!(
+            "{e} (expected {})",
+            std::any::type_name::<T>()
+        )))
+    })
+}
+
+/// Checks the version byte that starts a sequence of [`encode_raw_into`] elements;
+/// the elements.
+pub(crate) fn check_version(bytes: &[u8]) -> Result<&[u8], WireError> {
+    match bytes.split_first() {
+        None => Err(WireError::decode("empty message")),
+        Some((&FORMAT_VERSION, body)) => Ok(body),
+        Some((&version, _)) => Err(WireError::new(
+            WireErrorKind::Version,
+            format!("got version {version}, this build speaks {FORMAT_VERSION}"),
+        )),
+    }
+}
+
 /// A postcard output that appends to a borrowed `Vec` (postcard's own `StdVec` owns its
 /// vector, which a reused buffer cannot give away).
 struct AppendTo<'a>(&'a mut Vec<u8>);
@@ -133,6 +173,29 @@ mod tests {
         encode_into(&300u32, &mut out).unwrap();
         assert_eq!(out.as_ptr(), ptr, "no new allocation when there is room");
         assert_eq!(decode::<u32>(&out).unwrap(), 300);
+    }
+
+    #[test]
+    fn raw_sequences_round_trip() {
+        let mut out = vec![FORMAT_VERSION];
+        encode_raw_into(&(1u64,), &mut out).unwrap();
+        encode_raw_into(&("ab", 300u32), &mut out).unwrap();
+        let body = check_version(&out).unwrap();
+        let ((a,), rest) = take_raw::<(u64,)>(body).unwrap();
+        let ((b, c), rest) = take_raw::<(String, u32)>(rest).unwrap();
+        assert_eq!((a, b.as_str(), c, rest.len()), (1, "ab", 300, 0));
+        assert_eq!(
+            take_raw::<u64>(&[]).unwrap_err().kind(),
+            WireErrorKind::Decode
+        );
+        assert_eq!(
+            check_version(&[FORMAT_VERSION + 1]).unwrap_err().kind(),
+            WireErrorKind::Version
+        );
+        assert_eq!(
+            check_version(&[]).unwrap_err().kind(),
+            WireErrorKind::Decode
+        );
     }
 
     #[test]

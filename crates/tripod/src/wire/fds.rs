@@ -30,6 +30,12 @@ pub(crate) fn collect<R>(encode: impl FnOnce() -> R) -> (R, Vec<OwnedFd>) {
     (result, fds.unwrap_or_default())
 }
 
+/// How many descriptors the current sink holds (0 outside [`collect`]): a sender that
+/// encodes several values in one sink tells which one exported a descriptor.
+pub(crate) fn collected() -> usize {
+    SINK.with(|s| s.borrow().as_ref().map_or(0, Vec::len))
+}
+
 /// Runs `decode` with `fds` available to [`import`]. Descriptors not taken are closed.
 pub(crate) fn provide<R>(fds: Vec<OwnedFd>, decode: impl FnOnce() -> R) -> R {
     let table = fds.into_iter().map(Some).collect();

@@ -19,6 +19,9 @@ mod error;
 pub(crate) mod fds;
 mod frame;
 
-pub(crate) use codec::{decode, encode, encode_into, note_custom_error};
+pub(crate) use codec::{
+    FORMAT_VERSION, check_version, decode, encode, encode_into, encode_raw_into, note_custom_error,
+    take_raw,
+};
 pub use error::{WireError, WireErrorKind};
 pub(crate) use frame::{DEFAULT_MAX_FRAME, HEADER_LEN, frame_header, frame_len, read_frame};

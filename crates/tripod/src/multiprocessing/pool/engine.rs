@@ -8,12 +8,19 @@
 //! callbacks in order of completion. A watchdog thread, started on the first task with a
 //! timeout, kills workers whose task is overdue.
 //!
-//! Dispatch keeps up to [`WINDOW`] chunks in flight per worker, giving each chunk to the
-//! worker with the fewest, so an idle worker gets work first and a busy one finds its next
-//! chunk already in its socket. A worker says when it starts a chunk, so when its
-//! connection ends the pool knows which chunk it was running (that one fails with
-//! `WorkerLost`, or is retried) and which it had not started (those go back to the front
-//! of the queue).
+//! Dispatch keeps up to [`WINDOW_CHUNKS`] chunks (and [`WINDOW_BYTES`] of messages) in
+//! flight per worker, giving each chunk to the worker with the fewest, so an idle worker
+//! gets work first and a busy one finds its next chunks already in its socket; the
+//! writer sends the chunks queued for a worker in one frame, and the reader refills a
+//! window once per frame of replies, so many small tasks cost few thread wake-ups.
+//!
+//! A worker runs its chunks in the order it got them, so the chunk it runs is the first
+//! in flight that it has not answered: it started when it was sent to the idle worker, or
+//! when the reply of the chunk before it was read (a little late, by the reply's transit:
+//! timeouts are measured from there; a job's `chunk_started` is called then, too). When its connection ends, that chunk
+//! fails with `WorkerLost` (or is retried) and the chunks behind it go back to the front
+//! of the queue. (A worker that dies between two chunks fails the one it was about to
+//! start.)
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
@@ -32,8 +39,13 @@ use super::worker::{InitCall, WorkerSetup, worker_main};
 use crate::multiprocessing::connection::{Connection, pipe};
 use crate::multiprocessing::{Process, ProcessHandle, StartMethod};
 
-/// Chunks in flight per worker: the one it runs and the next one, already sent.
-pub(crate) const WINDOW: usize = 2;
+/// Chunks in flight per worker at most: the one it runs and the next ones, already sent,
+/// so that a worker running many small tasks never waits for the parent.
+pub(crate) const WINDOW_CHUNKS: usize = 64;
+
+/// Bytes of chunk messages in flight per worker at most (a worker always gets one chunk,
+/// however large).
+pub(crate) const WINDOW_BYTES: usize = 1 << 20;
 
 /// How long the pool waits for a worker whose connection ended to be reaped before it
 /// kills it (a worker that closed its connection but lingers).
@@ -82,7 +94,8 @@ enum Verdict {
 }
 
 /// Decides the fate of `chunk`, held by the worker `pid` when its connection ended:
-/// `running` is the chunk it had said it started, `killed` why the pool killed it.
+/// `running` is the chunk it ran (the first it had not answered), `killed` why the pool
+/// killed it.
 ///
 /// Only the chunk the pool killed the worker for gets the timeout (or cancellation):
 /// a worker can finish that chunk and start the next one just before the kill lands,
@@ -123,7 +136,9 @@ struct WorkerSlot {
     process: Arc<ProcessHandle<()>>,
     outbox: Sender<Arc<Vec<u8>>>,
     in_flight: VecDeque<Chunk>,
-    /// The chunk it runs and since when.
+    /// The bytes of the messages in flight.
+    in_flight_bytes: usize,
+    /// The chunk it runs (the first in flight) and since when.
     started: Option<(u64, Instant)>,
     /// Chunks sent so far (for `maxtasksperchild`).
     assigned: u64,
@@ -157,6 +172,9 @@ struct State {
     /// The workers are gone and the threads are being joined: the watchdog ends.
     shut_down: bool,
     next_worker: u64,
+    /// Chunks that became the one their worker runs, for their jobs' `chunk_started`,
+    /// which is called outside the lock ([`Engine::notify_started`]).
+    started: Vec<(Arc<dyn Job>, usize)>,
 }
 
 pub(crate) struct Engine {
@@ -203,6 +221,7 @@ impl Engine {
                 watchdog: false,
                 shut_down: false,
                 next_worker: 1,
+                started: Vec::new(),
             }),
             changed: Condvar::new(),
             watch: Condvar::new(),
@@ -278,7 +297,24 @@ impl Engine {
         state.outstanding += chunks.len();
         state.queue.extend(chunks);
         self.dispatch(&mut state);
+        self.notify_started(state);
         Ok(())
+    }
+
+    /// Unlocks `state` and tells the jobs of chunks that started.
+    fn notify_started(&self, mut state: MutexGuard<'_, State>) {
+        if state.started.is_empty() {
+            return;
+        }
+        let started = std::mem::take(&mut state.started);
+        let watchdog = state.watchdog;
+        drop(state);
+        if watchdog {
+            self.watch.notify_all();
+        }
+        for (job, offset) in started {
+            job.chunk_started(offset);
+        }
     }
 
     /// Registers a lazy producer (an `imap`); false if the pool does not take work.
@@ -340,13 +376,15 @@ impl Engine {
         }
         let maxtasks = self.config.maxtasks;
         while !state.queue.is_empty() {
+            let size = state.queue.front().map_or(0, |c| c.message.len());
             let Some(worker) = state
                 .workers
                 .iter_mut()
                 .filter(|w| {
                     !w.stopping
                         && w.killed.is_none()
-                        && w.in_flight.len() < WINDOW
+                        && w.in_flight.len() < WINDOW_CHUNKS
+                        && (w.in_flight.is_empty() || w.in_flight_bytes + size <= WINDOW_BYTES)
                         && maxtasks.is_none_or(|m| w.assigned < m)
                 })
                 .min_by_key(|w| w.in_flight.len())
@@ -355,8 +393,14 @@ impl Engine {
             };
             let chunk = state.queue.pop_front().expect("the queue is not empty");
             worker.assigned += 1;
+            worker.in_flight_bytes += chunk.message.len();
             // If the writer is gone the worker is ending: its reader puts the chunk back.
             let _ = worker.outbox.send(Arc::clone(&chunk.message));
+            if worker.in_flight.is_empty() {
+                // Sent to an idle worker: it starts it as soon as it reads it.
+                worker.started = Some((chunk.id, Instant::now()));
+                state.started.push((Arc::clone(&chunk.job), chunk.offset));
+            }
             worker.in_flight.push_back(chunk);
         }
     }
@@ -417,6 +461,7 @@ impl Engine {
                 process: Arc::clone(&handle),
                 outbox,
                 in_flight: VecDeque::new(),
+                in_flight_bytes: 0,
                 started: None,
                 assigned: 0,
                 killed: None,
@@ -424,6 +469,7 @@ impl Engine {
             });
             self.dispatch(&mut state);
             self.maybe_stop(&mut state);
+            self.notify_started(state);
         }
         let writer_conn = Arc::clone(&conn);
         let writer = std::thread::Builder::new()
@@ -472,13 +518,14 @@ impl Engine {
                     break;
                 }
             };
+            let mut done = 0;
             for reply in replies {
                 match reply {
-                    Reply::Started(chunk) => self.on_started(id, chunk),
-                    Reply::Done(chunk, outcomes) => self.on_done(id, chunk, outcomes),
+                    Reply::Done(chunk, outcomes) => done += self.on_done(id, chunk, outcomes),
                     Reply::InitFailed(message) => self.on_init_failed(message),
                 }
             }
+            self.after_frame(id, done);
         }
         self.worker_ended(id);
     }
@@ -490,49 +537,22 @@ impl Engine {
         }
     }
 
-    fn on_started(&self, id: u64, chunk: u64) {
-        let mut state = self.lock();
-        let watchdog = state.watchdog;
-        let Some(worker) = state.workers.iter_mut().find(|w| w.id == id) else {
-            return;
-        };
-        worker.started = Some((chunk, Instant::now()));
-        let Some(started) = worker.in_flight.iter().find(|c| c.id == chunk) else {
-            return;
-        };
-        if started.cancelled {
-            // Its job was cancelled after it was sent: the worker must not run it.
-            if worker.killed.is_none() {
-                worker.killed = Some(Kill::Cancel { chunk });
-                let _ = worker.process.kill();
-            }
-            return;
-        }
-        let started = Some((Arc::clone(&started.job), started.offset));
-        drop(state);
-        if watchdog {
-            self.watch.notify_all();
-        }
-        if let Some((job, offset)) = started {
-            job.chunk_started(offset);
-        }
-    }
-
-    fn on_done(self: &Arc<Self>, id: u64, chunk_id: u64, outcomes: Vec<protocol::ItemOutcome<'_>>) {
+    /// The chunk `chunk_id` of worker `id` is done: its job gets the outcomes. 1 if it
+    /// was in flight, else 0.
+    fn on_done(&self, id: u64, chunk_id: u64, outcomes: protocol::Outcomes<'_>) -> usize {
         let chunk = {
             let mut state = self.lock();
             let Some(worker) = state.workers.iter_mut().find(|w| w.id == id) else {
-                return;
+                return 0;
             };
-            worker.started = None;
             let Some(at) = worker.in_flight.iter().position(|c| c.id == chunk_id) else {
-                return;
+                return 0;
             };
             let chunk = worker
                 .in_flight
                 .remove(at)
                 .expect("the position is in range");
-            self.dispatch(&mut state);
+            worker.in_flight_bytes -= chunk.message.len();
             chunk
         };
         if outcomes.len() == chunk.len {
@@ -551,7 +571,39 @@ impl Engine {
                 ),
             );
         }
-        self.finished(1);
+        1
+    }
+
+    /// After a frame of replies from worker `id`, `done` chunks of which finished: the
+    /// worker now runs its first chunk in flight (killed if that chunk's job was
+    /// cancelled: it must not run), and has room for more.
+    fn after_frame(&self, id: u64, done: usize) {
+        let mut state = self.lock();
+        if let Some(worker) = state.workers.iter_mut().find(|w| w.id == id) {
+            let front = worker.in_flight.front();
+            let running = front.map(|c| c.id);
+            if running != worker.started.map(|(c, _)| c) {
+                worker.started = running.map(|c| (c, Instant::now()));
+                if let Some(chunk) = front {
+                    if chunk.cancelled {
+                        if worker.killed.is_none() {
+                            worker.killed = Some(Kill::Cancel { chunk: chunk.id });
+                            let _ = worker.process.kill();
+                        }
+                    } else {
+                        let note = (Arc::clone(&chunk.job), chunk.offset);
+                        state.started.push(note);
+                    }
+                }
+            }
+        }
+        state.outstanding = state.outstanding.saturating_sub(done);
+        self.dispatch(&mut state);
+        self.maybe_stop(&mut state);
+        self.notify_started(state);
+        if done > 0 {
+            self.changed.notify_all();
+        }
     }
 
     /// `n` chunks were delivered: maybe all work is done.
@@ -604,7 +656,8 @@ impl Engine {
         let replace = {
             let mut state = self.lock();
             let mut requeue = Vec::new();
-            let running = slot.started.map(|(chunk, _)| chunk);
+            // It runs its chunks in order: the first it had not answered is the one it ran.
+            let running = slot.in_flight.front().map(|c| c.id);
             for mut chunk in slot.in_flight.drain(..) {
                 if state.phase == Phase::Terminated {
                     failed.push((chunk, PoolError::terminated()));
@@ -675,6 +728,7 @@ impl Engine {
                 return;
             }
             self.dispatch(&mut state);
+            self.notify_started(state);
         }
         self.changed.notify_all();
     }
@@ -867,7 +921,7 @@ mod tests {
     struct NoJob;
 
     impl Job for NoJob {
-        fn chunk_done(&self, _: usize, _: Vec<protocol::ItemOutcome<'_>>) {}
+        fn chunk_done(&self, _: usize, _: protocol::Outcomes<'_>) {}
         fn chunk_failed(&self, _: usize, _: usize, _: PoolError) {}
     }
 

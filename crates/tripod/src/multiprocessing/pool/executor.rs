@@ -13,9 +13,9 @@ use serde::de::DeserializeOwned;
 use super::builder::PoolBuilder;
 use super::engine::Chunk;
 use super::error::PoolError;
-use super::job::{Job, decode_item};
+use super::job::Job;
 use super::pool::{Pool, encode_args, task_name};
-use super::protocol::{ItemOutcome, RunWriter};
+use super::protocol::Outcomes;
 use crate::futures::{Executor, Future, FutureError, Map, Promise};
 use crate::multiprocessing::Target;
 
@@ -132,10 +132,10 @@ impl<R> PromiseJob<R> {
 }
 
 impl<R: DeserializeOwned + Send + 'static> Job for PromiseJob<R> {
-    fn chunk_done(&self, _offset: usize, outcomes: Vec<ItemOutcome<'_>>) {
+    fn chunk_done(&self, _offset: usize, mut outcomes: Outcomes<'_>) {
         if let Some(promise) = self.take() {
-            let result = match outcomes.into_iter().next() {
-                Some(outcome) => decode_item(outcome),
+            let result = match outcomes.next_item() {
+                Some(result) => result,
                 None => Err(PoolError::new(
                     super::PoolErrorKind::Decode,
                     "the worker returned no outcome",
@@ -257,17 +257,14 @@ impl ProcessPoolExecutor {
                 return future;
             }
         };
-        let encoded = match encode_args(&args) {
+        let engine = self.pool.engine();
+        let (id, message) = match encode_args(engine.next_chunk_id(), task, &args) {
             Ok(encoded) => encoded,
             Err(e) => {
                 promise.set_error(e.into());
                 return future;
             }
         };
-        let engine = self.pool.engine();
-        let mut writer = RunWriter::new(engine.next_chunk_id(), task);
-        writer.push(&encoded);
-        let (id, message) = writer.finish();
         let job = Arc::new(PromiseJob {
             promise: std::sync::Mutex::new(Some(promise)),
         });

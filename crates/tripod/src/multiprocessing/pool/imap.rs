@@ -9,14 +9,20 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::engine::{Chunk, Engine, WINDOW};
+use super::engine::{Chunk, Engine};
 use super::error::PoolError;
-use super::job::{Job, decode_item};
+use super::job::Job;
 use super::progress::{Progress, Reporter};
-use super::protocol::{ItemOutcome, RunWriter};
+use super::protocol::{Outcomes, RunWriter};
+use crate::wire;
 
-/// The input, each item's arguments encoded (or the encoding's error).
-pub(crate) type Input<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, PoolError>> + 'a>;
+/// Chunks taken from the input ahead of the results, per worker (plus one): enough to
+/// keep each worker busy, few enough to keep an endless input's memory bounded.
+const AHEAD_PER_WORKER: usize = 2;
+
+/// The input: each call appends the next item's arguments to a chunk (or fails to
+/// encode them); `None` when the input ends.
+pub(crate) type Input<'a> = Box<dyn FnMut(&mut RunWriter) -> Option<Result<(), PoolError>> + 'a>;
 
 /// Results of an `imap`: Python's `IMapIterator` / `IMapUnorderedIterator`.
 ///
@@ -90,9 +96,11 @@ impl<R> Shared<R> {
 }
 
 impl<R: DeserializeOwned + Send + 'static> Job for Shared<R> {
-    fn chunk_done(&self, offset: usize, outcomes: Vec<ItemOutcome<'_>>) {
-        for (i, outcome) in outcomes.into_iter().enumerate() {
-            self.put(offset + i, decode_item(outcome));
+    fn chunk_done(&self, offset: usize, mut outcomes: Outcomes<'_>) {
+        let mut i = 0;
+        while let Some(result) = outcomes.next_item() {
+            self.put(offset + i, result);
+            i += 1;
         }
         self.notify();
     }
@@ -119,7 +127,7 @@ impl<'a, R: DeserializeOwned + Send + 'static> IMap<'a, R> {
             engine.check_running()?;
             return Err(PoolError::not_running());
         }
-        let ahead = chunksize * (engine.processes() * WINDOW + 1);
+        let ahead = chunksize * (engine.processes() * AHEAD_PER_WORKER + 1);
         Ok(IMap {
             engine,
             task,
@@ -150,24 +158,28 @@ impl<'a, R: DeserializeOwned + Send + 'static> IMap<'a, R> {
                 return;
             };
             let offset = self.submitted;
-            let mut writer = RunWriter::new(self.engine.next_chunk_id(), self.task);
+            let mut writer = RunWriter::new(self.engine.next_chunk_id(), self.task, 0);
             let mut failed = None;
             let mut ended = false;
-            while writer.len() < self.chunksize {
-                match input.next() {
-                    Some(Ok(args)) => writer.push(&args),
-                    // An item that cannot be encoded fails alone, in its place; the chunk
-                    // ends before it so that indices stay contiguous.
-                    Some(Err(error)) => {
-                        failed = Some(error);
-                        break;
-                    }
-                    None => {
-                        ended = true;
-                        break;
+            let chunksize = self.chunksize;
+            // One descriptor scope per chunk (an argument holding one is refused).
+            wire::fds::collect(|| {
+                while writer.len() < chunksize {
+                    match input(&mut writer) {
+                        Some(Ok(())) => {}
+                        // An item that cannot be encoded fails alone, in its place; the
+                        // chunk ends before it so that indices stay contiguous.
+                        Some(Err(error)) => {
+                            failed = Some(error);
+                            break;
+                        }
+                        None => {
+                            ended = true;
+                            break;
+                        }
                     }
                 }
-            }
+            });
             let len = writer.len();
             if len > 0 {
                 let (id, message) = writer.finish();

@@ -9,14 +9,13 @@ use serde::de::DeserializeOwned;
 
 use super::error::{PoolError, PoolErrorKind};
 use super::progress::Reporter;
-use super::protocol::ItemOutcome;
+use super::protocol::Outcomes;
 use super::result::Completion;
-use crate::wire;
 
 /// The receiving side of a job, as the pool's engine sees it.
 pub(crate) trait Job: Send + Sync {
     /// The chunk of items starting at `offset` finished; one outcome per item.
-    fn chunk_done(&self, offset: usize, outcomes: Vec<ItemOutcome<'_>>);
+    fn chunk_done(&self, offset: usize, outcomes: Outcomes<'_>);
     /// The chunk of `len` items starting at `offset` failed as a whole.
     fn chunk_failed(&self, offset: usize, len: usize, error: PoolError);
     /// A worker began the chunk starting at `offset`.
@@ -25,34 +24,6 @@ pub(crate) trait Job: Send + Sync {
     /// whether it did.
     fn cancel(&self, _error: PoolError) -> bool {
         false
-    }
-}
-
-/// One item's outcome, decoded.
-pub(crate) fn decode_item<R: DeserializeOwned>(outcome: ItemOutcome<'_>) -> Result<R, PoolError> {
-    match outcome {
-        ItemOutcome::Ok(bytes) => wire::decode(bytes).map_err(|e| {
-            PoolError::new(
-                PoolErrorKind::Decode,
-                format!("cannot decode the task's result: {e}"),
-            )
-        }),
-        ItemOutcome::Panicked(message) => Err(PoolError::panicked(message)),
-        ItemOutcome::DecodeArgs(message) => Err(PoolError::new(
-            PoolErrorKind::Decode,
-            format!("the worker could not decode the arguments: {message}"),
-        )),
-        ItemOutcome::EncodeResult(message) => Err(PoolError::new(
-            PoolErrorKind::Decode,
-            format!("the worker could not encode the result: {message}"),
-        )),
-        ItemOutcome::UnknownTask(message) => {
-            Err(PoolError::new(PoolErrorKind::UnknownTask, message))
-        }
-        ItemOutcome::Protocol(message) => Err(PoolError::new(
-            PoolErrorKind::Decode,
-            format!("the worker broke the protocol: {message}"),
-        )),
     }
 }
 
@@ -84,12 +55,12 @@ impl<R> ApplyJob<R> {
 }
 
 impl<R: DeserializeOwned + Send + 'static> Job for ApplyJob<R> {
-    fn chunk_done(&self, _offset: usize, outcomes: Vec<ItemOutcome<'_>>) {
+    fn chunk_done(&self, _offset: usize, mut outcomes: Outcomes<'_>) {
         let Some(completion) = self.take() else {
             return;
         };
-        let result = match outcomes.into_iter().next() {
-            Some(outcome) => decode_item(outcome),
+        let result = match outcomes.next_item() {
+            Some(result) => result,
             None => Err(PoolError::new(
                 PoolErrorKind::Decode,
                 "the worker returned no outcome",
@@ -115,24 +86,37 @@ impl<R: DeserializeOwned + Send + 'static> Job for ApplyJob<R> {
 
 /// One `map_async` / `starmap_async`: the values in input order, or the first error.
 pub(crate) struct MapJob<R> {
+    chunksize: usize,
     state: Mutex<MapState<R>>,
 }
 
 struct MapState<R> {
-    slots: Vec<Option<R>>,
+    /// Each chunk's values, by chunk index (`offset / chunksize`), decoded in bulk.
+    parts: Vec<Option<Vec<R>>>,
+    len: usize,
     remaining: usize,
     completion: Option<Completion<Vec<R>>>,
     progress: Reporter,
 }
 
 impl<R> MapJob<R> {
-    pub(crate) fn new(len: usize, completion: Completion<Vec<R>>, mut progress: Reporter) -> Self {
+    pub(crate) fn new(
+        len: usize,
+        chunksize: usize,
+        completion: Completion<Vec<R>>,
+        mut progress: Reporter,
+    ) -> Self {
         if progress.is_active() {
             progress.begin(Some(len));
         }
+        let chunksize = chunksize.max(1);
         MapJob {
+            chunksize,
             state: Mutex::new(MapState {
-                slots: std::iter::repeat_with(|| None).take(len).collect(),
+                parts: std::iter::repeat_with(|| None)
+                    .take(len.div_ceil(chunksize))
+                    .collect(),
+                len,
                 remaining: len,
                 completion: Some(completion),
                 progress,
@@ -142,30 +126,30 @@ impl<R> MapJob<R> {
 }
 
 impl<R: DeserializeOwned + Send + 'static> Job for MapJob<R> {
-    fn chunk_done(&self, offset: usize, outcomes: Vec<ItemOutcome<'_>>) {
+    fn chunk_done(&self, offset: usize, mut outcomes: Outcomes<'_>) {
+        // Decoded outside the lock, into one vector per chunk.
+        let n = outcomes.len();
+        let mut values = Vec::with_capacity(n);
+        let mut failed = None;
+        while let Some(result) = outcomes.next_item::<R>() {
+            match result {
+                Ok(value) => values.push(value),
+                Err(error) => {
+                    failed = Some(error);
+                    break;
+                }
+            }
+        }
+        if let Some(error) = failed {
+            self.cancel(error);
+            return;
+        }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.completion.is_none() {
             return; // already failed
         }
-        let n = outcomes.len();
-        for (i, outcome) in outcomes.into_iter().enumerate() {
-            match decode_item(outcome) {
-                Ok(value) => {
-                    if let Some(slot) = state.slots.get_mut(offset + i) {
-                        *slot = Some(value);
-                    }
-                }
-                Err(error) => {
-                    let completion = state.completion.take();
-                    state.slots = Vec::new();
-                    state.progress.finish();
-                    drop(state);
-                    if let Some(completion) = completion {
-                        completion.finish(Err(error));
-                    }
-                    return;
-                }
-            }
+        if let Some(part) = state.parts.get_mut(offset / self.chunksize) {
+            *part = Some(values);
         }
         state.remaining = state.remaining.saturating_sub(n);
         if state.progress.is_active() {
@@ -173,14 +157,14 @@ impl<R: DeserializeOwned + Send + 'static> Job for MapJob<R> {
         }
         if state.remaining == 0 {
             state.progress.finish();
-            let values = std::mem::take(&mut state.slots)
-                .into_iter()
-                .map(|v| v.expect("every slot is filled when none remain"))
-                .collect();
+            let mut all = Vec::with_capacity(state.len);
+            for part in std::mem::take(&mut state.parts) {
+                all.extend(part.expect("every chunk is in when none remain"));
+            }
             let completion = state.completion.take();
             drop(state);
             if let Some(completion) = completion {
-                completion.finish(Ok(values));
+                completion.finish(Ok(all));
             }
         }
     }
@@ -192,7 +176,7 @@ impl<R: DeserializeOwned + Send + 'static> Job for MapJob<R> {
     fn cancel(&self, error: PoolError) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let completion = state.completion.take();
-        state.slots = Vec::new();
+        state.parts = Vec::new();
         state.progress.finish();
         drop(state);
         let Some(completion) = completion else {

@@ -3,8 +3,10 @@
 //! Tasks are registered `fn`s ([`tripod::task!`](crate::task)), called by name with their
 //! arguments encoded as a tuple, as for [`Process`](super::Process). Workers are child
 //! processes that run tasks in a loop; each has a duplex connection to the pool, which
-//! sends it chunks of calls (a small window of chunks in flight, so a worker never waits
-//! for the parent between chunks) and reads back each chunk's outcomes.
+//! sends it chunks of calls (many small chunks in flight, bounded by count and bytes, so
+//! a worker never waits for the parent between chunks) and reads back each chunk's
+//! outcomes. A chunk is one encoding each way: its argument tuples encoded in one pass,
+//! its outcomes decoded in bulk.
 //!
 //! | Python | tripod |
 //! |---|---|

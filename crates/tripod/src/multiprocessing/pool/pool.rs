@@ -56,24 +56,17 @@ pub(crate) fn task_name<F: 'static>() -> Result<&'static str, PoolError> {
         })
 }
 
-pub(super) fn encode_args<A: Serialize + ?Sized>(args: &A) -> Result<Vec<u8>, PoolError> {
+/// The `RUN` message of one call: its id and bytes.
+pub(super) fn encode_args<A: Serialize + ?Sized>(
+    id: u64,
+    task: &str,
+    args: &A,
+) -> Result<(u64, Vec<u8>), PoolError> {
     // Encoded with a descriptor sink installed, so that an argument holding an OS handle
     // is recognised (and refused) as such rather than as an obscure encoding failure.
-    let (encoded, fds) = wire::fds::collect(|| wire::encode(args));
-    if !fds.is_empty() {
-        return Err(PoolError::new(
-            PoolErrorKind::Encode,
-            "cannot send the task's arguments: they hold OS handles (a connection, a \
-             process-shared lock or event, shared memory), which reach pool workers only \
-             through the pool's initializer",
-        ));
-    }
-    encoded.map_err(|e| {
-        PoolError::new(
-            PoolErrorKind::Encode,
-            format!("cannot encode the task's arguments: {e}"),
-        )
-    })
+    let mut writer = RunWriter::new(id, task, 64);
+    wire::fds::collect(|| writer.push(args)).0?;
+    Ok(writer.finish())
 }
 
 fn check_chunksize(chunksize: Option<usize>) -> Result<(), PoolError> {
@@ -251,8 +244,7 @@ impl Pool {
         let task = task_name::<F>()?;
         self.engine.check_running()?;
         let timeout = options.timeout.or(self.engine.default_timeout());
-        let mut writer = RunWriter::new(self.engine.next_chunk_id(), task);
-        writer.push(&encode_args(&args)?);
+        let (id, message) = encode_args(self.engine.next_chunk_id(), task, &args)?;
         let cell = Cell::new();
         let job = ApplyJob::new(Completion::new(
             Arc::clone(&cell),
@@ -261,63 +253,46 @@ impl Pool {
         ));
         let job: Arc<dyn Job> = Arc::new(job);
         let result = AsyncResult::of_job(cell, &self.engine, &job);
-        let chunk = self.chunk(writer, 0, job, timeout);
+        let chunk = chunk(id, message, 1, 0, job, timeout);
         self.engine.submit(vec![chunk], false)?;
         Ok(result)
     }
 
-    fn chunk(
-        &self,
-        writer: RunWriter,
-        offset: usize,
-        job: Arc<dyn Job>,
-        timeout: Option<std::time::Duration>,
-    ) -> Chunk {
-        let len = writer.len();
-        let (id, message) = writer.finish();
-        Chunk {
-            id,
-            message: Arc::new(message),
-            len,
-            offset,
-            job,
-            retries: 0,
-            cancelled: false,
-            timeout,
-        }
-    }
-
-    /// Encodes the items (argument tuples) in chunks of `chunksize` for `job`, submitting
-    /// each chunk as soon as it is encoded, so that the workers start on the first while
-    /// the others are encoded.
-    fn submit_chunks<A: Serialize>(
+    /// Encodes the items in chunks of `chunksize` for `job` (`push` appends one item's
+    /// argument tuple), each chunk one encoding in one descriptor scope, submitting each
+    /// chunk as soon as it is encoded, so that the workers start on the first while the
+    /// others are encoded.
+    fn submit_chunks<T>(
         &self,
         task: &'static str,
-        items: &[A],
+        items: &[T],
         chunksize: usize,
+        push: impl Fn(&mut RunWriter, &T) -> Result<(), PoolError>,
         job: &Arc<dyn Job>,
         timeout: Option<std::time::Duration>,
     ) -> Result<(), PoolError> {
+        let mut capacity = 0;
         for (n, group) in items.chunks(chunksize).enumerate() {
-            let mut writer = RunWriter::new(self.engine.next_chunk_id(), task);
-            for args in group {
-                writer.push(&encode_args(args)?);
-            }
-            let chunk = self.chunk(writer, n * chunksize, Arc::clone(job), timeout);
+            let mut writer = RunWriter::new(self.engine.next_chunk_id(), task, capacity);
+            wire::fds::collect(|| group.iter().try_for_each(|item| push(&mut writer, item))).0?;
+            capacity = writer.bytes() + writer.bytes() / 8;
+            let len = writer.len();
+            let (id, message) = writer.finish();
+            let chunk = chunk(id, message, len, n * chunksize, Arc::clone(job), timeout);
             self.engine.submit(vec![chunk], false)?;
         }
         Ok(())
     }
 
-    fn starmap_inner<F, A>(
+    fn starmap_inner<F, A, T>(
         &self,
-        items: Vec<A>,
+        items: Vec<T>,
+        push: impl Fn(&mut RunWriter, &T) -> Result<(), PoolError>,
         chunksize: Option<usize>,
         options: AsyncOptions<Vec<F::Output>>,
     ) -> Result<AsyncResult<Vec<F::Output>>, PoolError>
     where
         F: Target<A>,
-        A: Serialize,
         F::Output: DeserializeOwned + Send + 'static,
     {
         let task = task_name::<F>()?;
@@ -333,12 +308,16 @@ impl Pool {
             completion.finish(Ok(Vec::new()));
             return Ok(AsyncResult::new(cell));
         }
-        let job: Arc<dyn Job> =
-            Arc::new(MapJob::<F::Output>::new(items.len(), completion, progress));
+        let job: Arc<dyn Job> = Arc::new(MapJob::<F::Output>::new(
+            items.len(),
+            chunksize,
+            completion,
+            progress,
+        ));
         // An item that cannot be encoded fails the call; chunks already sent still run,
         // their results unclaimed.
         let result = AsyncResult::of_job(cell, &self.engine, &job);
-        self.submit_chunks(task, &items, chunksize, &job, timeout)?;
+        self.submit_chunks(task, &items, chunksize, push, &job, timeout)?;
         Ok(result)
     }
 
@@ -444,8 +423,10 @@ impl Pool {
         F::Output: DeserializeOwned + Send + 'static,
     {
         let _ = &f;
-        let items: Vec<(X,)> = items.into_iter().map(|x| (x,)).collect();
-        self.starmap_inner::<F, (X,)>(items, chunksize.into(), options)
+        let items: Vec<X> = items.into_iter().collect();
+        // `(&x,)` encodes as `(x,)` does: no tuple of each item is built.
+        let push = |writer: &mut RunWriter, x: &X| writer.push(&(x,));
+        self.starmap_inner::<F, (X,), X>(items, push, chunksize.into(), options)
     }
 
     /// Like [`map`](Self::map) for functions of several arguments: each item is the
@@ -541,7 +522,8 @@ impl Pool {
         F::Output: DeserializeOwned + Send + 'static,
     {
         let _ = &f;
-        self.starmap_inner::<F, A>(items.into_iter().collect(), chunksize.into(), options)
+        let push = |writer: &mut RunWriter, args: &A| writer.push(args);
+        self.starmap_inner::<F, A, A>(items.into_iter().collect(), push, chunksize.into(), options)
     }
 
     /// Runs `f(item)` for every item, lazily, yielding the results in input order:
@@ -639,7 +621,9 @@ impl Pool {
             (low, Some(high)) if low == high => Some(low),
             _ => None,
         };
-        let input = Box::new(items.map(|x| encode_args(&(x,))));
+        let mut items = items;
+        let input =
+            Box::new(move |writer: &mut RunWriter| items.next().map(|x| writer.push(&(x,))));
         IMap::new(
             Arc::clone(&self.engine),
             task,
@@ -713,6 +697,27 @@ impl Pool {
     /// ```
     pub fn join(&self) -> Result<(), PoolError> {
         self.engine.join()
+    }
+}
+
+/// A chunk of `len` calls starting at `offset` of `job`, encoded as `message`.
+fn chunk(
+    id: u64,
+    message: Vec<u8>,
+    len: usize,
+    offset: usize,
+    job: Arc<dyn Job>,
+    timeout: Option<std::time::Duration>,
+) -> Chunk {
+    Chunk {
+        id,
+        message: Arc::new(message),
+        len,
+        offset,
+        job,
+        retries: 0,
+        cancelled: false,
+        timeout,
     }
 }
 

@@ -167,12 +167,12 @@ impl Reporter {
                 None => indicatif::ProgressBar::no_length(),
             };
             let template = if total.is_some() {
-                "{bar:40} {pos}/{len} [{elapsed_precise}<{eta_precise}, {per_sec}]"
+                "{bar:40} {pos}/{len} [{elapsed_precise}<{eta_precise}, {rate}]"
             } else {
-                "{spinner} {pos} [{elapsed_precise}, {per_sec}]"
+                "{spinner} {pos} [{elapsed_precise}, {rate}]"
             };
             if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
-                bar.set_style(style);
+                bar.set_style(style.with_key("rate", RateKey));
             }
             self.bar = Some(bar);
         }
@@ -197,7 +197,9 @@ impl Reporter {
         }
     }
 
-    /// The job ended (the bar stays on screen, complete or abandoned).
+    /// The job ended (the bar stays on screen, complete or abandoned). indicatif leaves
+    /// the cursor at the end of a finished bar's line: a drawn bar's line is ended here,
+    /// so that what the program prints next starts on a line of its own.
     pub(crate) fn finish(&mut self) {
         #[cfg(feature = "progress")]
         if let Some(bar) = self.bar.take() {
@@ -206,7 +208,56 @@ impl Reporter {
             } else {
                 bar.abandon();
             }
+            if !bar.is_hidden() {
+                eprintln!();
+            }
         }
+    }
+}
+
+/// A rate for the bar, with a precision that suits its size: `12,345/s`, `45.6/s`,
+/// `0.25/s` (indicatif's own `{per_sec}` always shows 4 decimals).
+#[cfg_attr(not(feature = "progress"), allow(dead_code))]
+pub(crate) fn format_rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() || per_sec <= 0.0 {
+        return "0/s".to_owned();
+    }
+    if per_sec >= 100.0 {
+        let whole = per_sec.round() as u64;
+        let digits = whole.to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 2);
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(d);
+        }
+        out.push_str("/s");
+        out
+    } else if per_sec >= 10.0 {
+        format!("{per_sec:.1}/s")
+    } else {
+        format!("{per_sec:.2}/s")
+    }
+}
+
+/// The `{rate}` key of the bar's template: [`format_rate`] of indicatif's rate.
+#[cfg(feature = "progress")]
+#[derive(Clone)]
+struct RateKey;
+
+#[cfg(feature = "progress")]
+impl indicatif::style::ProgressTracker for RateKey {
+    fn clone_box(&self) -> Box<dyn indicatif::style::ProgressTracker> {
+        Box::new(self.clone())
+    }
+
+    fn tick(&mut self, _: &indicatif::ProgressState, _: Instant) {}
+
+    fn reset(&mut self, _: &indicatif::ProgressState, _: Instant) {}
+
+    fn write(&self, state: &indicatif::ProgressState, w: &mut dyn fmt::Write) {
+        let _ = w.write_str(&format_rate(state.per_sec()));
     }
 }
 
@@ -224,5 +275,21 @@ impl fmt::Debug for Reporter {
             .field("done", &self.done)
             .field("total", &self.total)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_rate;
+
+    #[test]
+    fn rates_show_a_precision_that_suits_them() {
+        assert_eq!(format_rate(1_234_567.891), "1,234,568/s");
+        assert_eq!(format_rate(999.5), "1,000/s");
+        assert_eq!(format_rate(100.0), "100/s");
+        assert_eq!(format_rate(45.678), "45.7/s");
+        assert_eq!(format_rate(0.254), "0.25/s");
+        assert_eq!(format_rate(0.0), "0/s");
+        assert_eq!(format_rate(f64::NAN), "0/s");
     }
 }

@@ -2,37 +2,43 @@
 //! duplex [`Connection`](crate::multiprocessing::connection::Connection).
 //!
 //! Parent -> worker (a frame holds one or more requests, back to back):
-//! - `RUN`: `[1][chunk: u64][task name: u32 len + bytes][n: u32]` then `n` encoded
-//!   argument tuples, each `[u32 len][bytes]`;
+//! - `RUN`: `[1][chunk: u64][task name: u32 len + bytes][n: u32][u32 len][arguments]`:
+//!   the arguments are ONE encoding of the chunk, the wire version byte and then the `n`
+//!   argument tuples back to back (postcard);
 //! - `STOP`: `[2]`: finish and exit.
 //!
 //! Worker -> parent (a frame holds one or more replies, back to back):
-//! - `STARTED`: `[1][chunk: u64]`: the worker began this chunk;
-//! - `DONE`: `[2][chunk: u64][n: u32]` then `n` outcomes `[tag: u8][u32 len][bytes]`;
+//! - `DONE`: `[2][chunk: u64][n: u32][u32 len][outcomes]`: the version byte, then `n`
+//!   outcomes back to back, each a tag and the encoded value or a message (see
+//!   [`run_chunk`](crate::spawn::run_chunk));
 //! - `INIT_FAILED`: `[3][u32 len][message]`: the initializer panicked, the worker exits.
 //!
-//! Little-endian integers throughout. The encoded arguments and results are `wire`'s
-//! (version byte + postcard); this layer only frames them, so a chunk of many small items
-//! costs one message each way.
+//! A worker runs its chunks in the order it receives them: the parent reads the start of
+//! a chunk from the `DONE` of the one before (no message says it).
+//!
+//! Little-endian integers throughout. A chunk of many small items is one encoding and one
+//! message each way: no per-item length, allocation or descriptor scope.
 #![forbid(unsafe_code)]
 
-use crate::spawn::{FailKind, Outcome};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::error::{PoolError, PoolErrorKind};
+use crate::spawn::{
+    CHUNK_DECODE_ARGS, CHUNK_ENCODE_RESULT, CHUNK_OK, CHUNK_PANICKED, CHUNK_PROTOCOL,
+    CHUNK_UNKNOWN_TASK,
+};
+use crate::wire;
 
 const RUN: u8 = 1;
 const STOP: u8 = 2;
 
-const STARTED: u8 = 1;
 const DONE: u8 = 2;
 const INIT_FAILED: u8 = 3;
 
-const OUT_OK: u8 = 0;
-const OUT_PANICKED: u8 = 1;
-const OUT_DECODE_ARGS: u8 = 2;
-const OUT_ENCODE_RESULT: u8 = 3;
-const OUT_UNKNOWN_TASK: u8 = 4;
-const OUT_PROTOCOL: u8 = 5;
-
-/// Builds a `RUN` message item by item.
+/// Builds a `RUN` message item by item, encoding each argument tuple straight into the
+/// message. Build it inside one [`wire::fds::collect`] scope: an argument holding an OS
+/// handle is refused.
 pub(crate) struct RunWriter {
     chunk: u64,
     buf: Vec<u8>,
@@ -41,13 +47,16 @@ pub(crate) struct RunWriter {
 }
 
 impl RunWriter {
-    pub(crate) fn new(chunk: u64, task: &str) -> RunWriter {
-        let mut buf = Vec::with_capacity(32 + task.len());
+    /// `capacity`: a guess of the message's size (the previous chunk's, say).
+    pub(crate) fn new(chunk: u64, task: &str, capacity: usize) -> RunWriter {
+        let mut buf = Vec::with_capacity(capacity.max(32 + task.len()));
         buf.push(RUN);
         buf.extend_from_slice(&chunk.to_le_bytes());
         put_bytes(&mut buf, task.as_bytes());
         let count_at = buf.len();
         buf.extend_from_slice(&0u32.to_le_bytes());
+        buf.extend_from_slice(&0u32.to_le_bytes());
+        buf.push(wire::FORMAT_VERSION);
         RunWriter {
             chunk,
             buf,
@@ -56,18 +65,44 @@ impl RunWriter {
         }
     }
 
-    pub(crate) fn push(&mut self, encoded_args: &[u8]) {
-        put_bytes(&mut self.buf, encoded_args);
+    /// Appends one call's argument tuple; on error the message is as before.
+    pub(crate) fn push<A: Serialize + ?Sized>(&mut self, args: &A) -> Result<(), PoolError> {
+        let fds = wire::fds::collected();
+        let start = self.buf.len();
+        wire::encode_raw_into(args, &mut self.buf).map_err(|e| {
+            PoolError::new(
+                PoolErrorKind::Encode,
+                format!("cannot encode the task's arguments: {e}"),
+            )
+        })?;
+        if wire::fds::collected() != fds {
+            self.buf.truncate(start);
+            return Err(PoolError::new(
+                PoolErrorKind::Encode,
+                "cannot send the task's arguments: they hold OS handles (a connection, a \
+                 process-shared lock or event, shared memory), which reach pool workers only \
+                 through the pool's initializer",
+            ));
+        }
         self.count += 1;
+        Ok(())
     }
 
     pub(crate) fn len(&self) -> usize {
         self.count as usize
     }
 
+    /// The message's size so far.
+    pub(crate) fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
     /// The chunk's id and the message.
     pub(crate) fn finish(mut self) -> (u64, Vec<u8>) {
-        self.buf[self.count_at..self.count_at + 4].copy_from_slice(&self.count.to_le_bytes());
+        let at = self.count_at;
+        self.buf[at..at + 4].copy_from_slice(&self.count.to_le_bytes());
+        let args_len = (self.buf.len() - at - 8) as u32;
+        self.buf[at + 4..at + 8].copy_from_slice(&args_len.to_le_bytes());
         (self.chunk, self.buf)
     }
 }
@@ -81,7 +116,8 @@ pub(crate) enum Request<'a> {
     Run {
         chunk: u64,
         task: &'a str,
-        items: Vec<&'a [u8]>,
+        n: usize,
+        args: &'a [u8],
     },
     Stop,
 }
@@ -97,11 +133,13 @@ pub(crate) fn parse_requests(frame: &[u8]) -> Result<Vec<Request<'_>>, String> {
                 let chunk = r.u64()?;
                 let task = std::str::from_utf8(r.bytes()?).map_err(|e| e.to_string())?;
                 let n = r.u32()? as usize;
-                let mut items = Vec::with_capacity(n.min(r.0.len()));
-                for _ in 0..n {
-                    items.push(r.bytes()?);
+                let args = r.bytes()?;
+                Request::Run {
+                    chunk,
+                    task,
+                    n,
+                    args,
                 }
-                Request::Run { chunk, task, items }
             }
             STOP => Request::Stop,
             other => return Err(format!("unknown request tag {other}")),
@@ -113,32 +151,21 @@ pub(crate) fn parse_requests(frame: &[u8]) -> Result<Vec<Request<'_>>, String> {
     Ok(requests)
 }
 
-pub(crate) fn put_started(buf: &mut Vec<u8>, chunk: u64) {
-    buf.push(STARTED);
-    buf.extend_from_slice(&chunk.to_le_bytes());
-}
-
-pub(crate) fn put_done(buf: &mut Vec<u8>, chunk: u64, outcomes: &[Outcome]) {
+/// Starts a `DONE` reply of `n` outcomes, which the caller then appends (the version byte
+/// first); [`end_done`] with the returned mark completes it.
+pub(crate) fn begin_done(buf: &mut Vec<u8>, chunk: u64, n: usize) -> usize {
     buf.push(DONE);
     buf.extend_from_slice(&chunk.to_le_bytes());
-    buf.extend_from_slice(&(outcomes.len() as u32).to_le_bytes());
-    for outcome in outcomes {
-        let (tag, body) = match outcome {
-            Outcome::Ok(bytes) => (OUT_OK, &bytes[..]),
-            Outcome::Panicked(message) => (OUT_PANICKED, message.as_bytes()),
-            Outcome::Failed(kind, message) => (
-                match kind {
-                    FailKind::DecodeArgs => OUT_DECODE_ARGS,
-                    FailKind::EncodeResult => OUT_ENCODE_RESULT,
-                    FailKind::UnknownTask => OUT_UNKNOWN_TASK,
-                    FailKind::Protocol => OUT_PROTOCOL,
-                },
-                message.as_bytes(),
-            ),
-        };
-        buf.push(tag);
-        put_bytes(buf, body);
-    }
+    buf.extend_from_slice(&(n as u32).to_le_bytes());
+    let mark = buf.len();
+    buf.extend_from_slice(&0u32.to_le_bytes());
+    mark
+}
+
+/// Completes the `DONE` reply begun at `mark`.
+pub(crate) fn end_done(buf: &mut [u8], mark: usize) {
+    let len = (buf.len() - mark - 4) as u32;
+    buf[mark..mark + 4].copy_from_slice(&len.to_le_bytes());
 }
 
 pub(crate) fn put_init_failed(buf: &mut Vec<u8>, message: &str) {
@@ -146,20 +173,121 @@ pub(crate) fn put_init_failed(buf: &mut Vec<u8>, message: &str) {
     put_bytes(buf, message.as_bytes());
 }
 
-/// How one item ended, as the parent reads it.
-pub(crate) enum ItemOutcome<'a> {
-    Ok(&'a [u8]),
-    Panicked(String),
-    DecodeArgs(String),
-    EncodeResult(String),
-    UnknownTask(String),
-    Protocol(String),
+/// A chunk's outcomes as the parent reads them: decoded one by one, in order, into the
+/// job's own type.
+pub(crate) struct Outcomes<'a> {
+    rest: &'a [u8],
+    len: usize,
+    left: usize,
+    /// The outcomes can no longer be read (a value that did not decode, a message cut
+    /// short): every remaining item fails with this.
+    broken: Option<PoolError>,
+}
+
+impl<'a> Outcomes<'a> {
+    /// Reads `n` outcomes from `body` (the version byte, then the outcomes).
+    pub(crate) fn new(body: &'a [u8], n: usize) -> Outcomes<'a> {
+        let (rest, broken) = match wire::check_version(body) {
+            Ok(rest) => (rest, None),
+            Err(e) => (
+                &body[..0],
+                Some(PoolError::new(
+                    PoolErrorKind::Decode,
+                    format!("the worker broke the protocol: {e}"),
+                )),
+            ),
+        };
+        Outcomes {
+            rest,
+            len: n,
+            left: n,
+            broken,
+        }
+    }
+
+    /// The number of outcomes.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The next item's value or error.
+    pub(crate) fn next_item<R: DeserializeOwned>(&mut self) -> Option<Result<R, PoolError>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        if let Some(broken) = &self.broken {
+            return Some(Err(broken.clone()));
+        }
+        let result = self.read();
+        if let Err(error) = &result
+            && self.broken.is_some()
+        {
+            return Some(Err(error.clone()));
+        }
+        Some(result)
+    }
+
+    fn read<R: DeserializeOwned>(&mut self) -> Result<R, PoolError> {
+        let mut fail = |error: PoolError| {
+            self.broken = Some(error.clone());
+            Err(error)
+        };
+        let Some((&tag, rest)) = self.rest.split_first() else {
+            return fail(PoolError::new(
+                PoolErrorKind::Decode,
+                "the worker broke the protocol: outcomes cut short",
+            ));
+        };
+        if tag == CHUNK_OK {
+            return match wire::take_raw::<R>(rest) {
+                Ok((value, rest)) => {
+                    self.rest = rest;
+                    Ok(value)
+                }
+                Err(e) => fail(PoolError::new(
+                    PoolErrorKind::Decode,
+                    format!("cannot decode the task's result: {e}"),
+                )),
+            };
+        }
+        let mut r = Reader(rest);
+        let Ok(body) = r.bytes() else {
+            return fail(PoolError::new(
+                PoolErrorKind::Decode,
+                "the worker broke the protocol: outcomes cut short",
+            ));
+        };
+        self.rest = r.0;
+        let message = String::from_utf8_lossy(body).into_owned();
+        Err(match tag {
+            CHUNK_PANICKED => PoolError::panicked(message),
+            CHUNK_DECODE_ARGS => PoolError::new(
+                PoolErrorKind::Decode,
+                format!("the worker could not decode the arguments: {message}"),
+            ),
+            CHUNK_ENCODE_RESULT => PoolError::new(
+                PoolErrorKind::Decode,
+                format!("the worker could not encode the result: {message}"),
+            ),
+            CHUNK_UNKNOWN_TASK => PoolError::new(PoolErrorKind::UnknownTask, message),
+            CHUNK_PROTOCOL => PoolError::new(
+                PoolErrorKind::Decode,
+                format!("the worker broke the protocol: {message}"),
+            ),
+            other => {
+                return fail(PoolError::new(
+                    PoolErrorKind::Decode,
+                    format!("the worker broke the protocol: unknown outcome tag {other}"),
+                ));
+            }
+        })
+    }
 }
 
 /// A worker's reply as the parent reads it.
 pub(crate) enum Reply<'a> {
-    Started(u64),
-    Done(u64, Vec<ItemOutcome<'a>>),
+    Done(u64, Outcomes<'a>),
     InitFailed(String),
 }
 
@@ -169,26 +297,11 @@ pub(crate) fn parse_replies(frame: &[u8]) -> Result<Vec<Reply<'_>>, String> {
     let mut replies = Vec::with_capacity(2);
     while !r.0.is_empty() {
         replies.push(match r.u8()? {
-            STARTED => Reply::Started(r.u64()?),
             DONE => {
                 let chunk = r.u64()?;
                 let n = r.u32()? as usize;
-                let mut outcomes = Vec::with_capacity(n.min(frame.len()));
-                for _ in 0..n {
-                    let tag = r.u8()?;
-                    let body = r.bytes()?;
-                    let text = || String::from_utf8_lossy(body).into_owned();
-                    outcomes.push(match tag {
-                        OUT_OK => ItemOutcome::Ok(body),
-                        OUT_PANICKED => ItemOutcome::Panicked(text()),
-                        OUT_DECODE_ARGS => ItemOutcome::DecodeArgs(text()),
-                        OUT_ENCODE_RESULT => ItemOutcome::EncodeResult(text()),
-                        OUT_UNKNOWN_TASK => ItemOutcome::UnknownTask(text()),
-                        OUT_PROTOCOL => ItemOutcome::Protocol(text()),
-                        other => return Err(format!("unknown outcome tag {other}")),
-                    });
-                }
-                Reply::Done(chunk, outcomes)
+                let body = r.bytes()?;
+                Reply::Done(chunk, Outcomes::new(body, n))
             }
             INIT_FAILED => Reply::InitFailed(String::from_utf8_lossy(r.bytes()?).into_owned()),
             other => return Err(format!("unknown reply tag {other}")),
@@ -245,9 +358,9 @@ mod tests {
 
     #[test]
     fn run_and_done_round_trip() {
-        let mut w = RunWriter::new(7, "a::b");
-        w.push(b"xy");
-        w.push(b"");
+        let mut w = RunWriter::new(7, "a::b", 0);
+        w.push(&(5u64,)).unwrap();
+        w.push(&(6u64,)).unwrap();
         assert_eq!(w.len(), 2);
         let (id, msg) = w.finish();
         assert_eq!(id, 7);
@@ -256,9 +369,17 @@ mod tests {
         let requests = parse_requests(&frame).unwrap();
         assert_eq!(requests.len(), 2);
         match &requests[0] {
-            Request::Run { chunk, task, items } => {
-                assert_eq!((*chunk, *task), (7, "a::b"));
-                assert_eq!(items, &[&b"xy"[..], &b""[..]]);
+            Request::Run {
+                chunk,
+                task,
+                n,
+                args,
+            } => {
+                assert_eq!((*chunk, *task, *n), (7, "a::b", 2));
+                let rest = wire::check_version(args).unwrap();
+                let ((a,), rest) = wire::take_raw::<(u64,)>(rest).unwrap();
+                let ((b,), rest) = wire::take_raw::<(u64,)>(rest).unwrap();
+                assert_eq!((a, b, rest.len()), (5, 6, 0));
             }
             Request::Stop => panic!("not a stop"),
         }
@@ -271,21 +392,47 @@ mod tests {
         ));
 
         let mut buf = Vec::new();
-        put_started(&mut buf, 9);
-        put_done(
-            &mut buf,
-            9,
-            &[Outcome::Ok(vec![1, 2]), Outcome::Panicked("boom".into())],
-        );
+        let mark = begin_done(&mut buf, 9, 3);
+        buf.push(wire::FORMAT_VERSION);
+        buf.push(CHUNK_OK);
+        wire::encode_raw_into(&300u32, &mut buf).unwrap();
+        crate::spawn::put_chunk_failure(&mut buf, CHUNK_PANICKED, "boom");
+        buf.push(CHUNK_OK);
+        wire::encode_raw_into(&7u32, &mut buf).unwrap();
+        end_done(&mut buf, mark);
         let replies = parse_replies(&buf).unwrap();
-        assert!(matches!(replies[0], Reply::Started(9)));
-        match &replies[1] {
-            Reply::Done(9, outcomes) => {
-                assert!(matches!(outcomes[0], ItemOutcome::Ok([1, 2])));
-                assert!(matches!(&outcomes[1], ItemOutcome::Panicked(m) if m == "boom"));
+        assert_eq!(replies.len(), 1);
+        match replies.into_iter().next() {
+            Some(Reply::Done(9, mut outcomes)) => {
+                assert_eq!(outcomes.len(), 3);
+                assert_eq!(outcomes.next_item::<u32>().unwrap().unwrap(), 300);
+                let error = outcomes.next_item::<u32>().unwrap().unwrap_err();
+                assert_eq!(error.kind(), PoolErrorKind::Panicked);
+                assert!(error.to_string().contains("boom"), "{error}");
+                assert_eq!(outcomes.next_item::<u32>().unwrap().unwrap(), 7);
+                assert!(outcomes.next_item::<u32>().is_none());
             }
             _ => panic!("not a done"),
         }
         assert!(parse_replies(&buf[..buf.len() - 2]).is_err());
+    }
+
+    #[test]
+    fn outcomes_that_cannot_be_read_fail_the_rest() {
+        // A value of the wrong type: it and the items after it fail with Decode.
+        let mut body = vec![wire::FORMAT_VERSION, CHUNK_OK];
+        wire::encode_raw_into(&300u32, &mut body).unwrap();
+        body.push(CHUNK_OK);
+        wire::encode_raw_into(&true, &mut body).unwrap();
+        let mut outcomes = Outcomes::new(&body, 2);
+        for _ in 0..2 {
+            let error = outcomes.next_item::<bool>().unwrap().unwrap_err();
+            assert_eq!(error.kind(), PoolErrorKind::Decode);
+        }
+        assert!(outcomes.next_item::<u8>().is_none());
+        // Cut short.
+        let mut outcomes = Outcomes::new(&[wire::FORMAT_VERSION], 1);
+        let error = outcomes.next_item::<u8>().unwrap().unwrap_err();
+        assert_eq!(error.kind(), PoolErrorKind::Decode);
     }
 }

@@ -3,14 +3,13 @@
 //! A worker is an ordinary child [`Process`](crate::multiprocessing::Process) whose task is
 //! [`worker_main`]: it runs the initializer, then reads chunks from its connection, runs
 //! each item through the task registry (as a child process runs its one task: decode,
-//! call under `catch_unwind`, encode), and replies. It says when it starts a chunk, so
-//! the parent knows which job a crash takes down; when the next chunk is already waiting,
-//! that `STARTED` rides in the same frame as the previous chunk's `DONE`.
+//! call under `catch_unwind`, encode: one trampoline call per chunk), and replies. It runs
+//! its chunks in the order it receives them and answers each as soon as it is done, so
+//! the parent knows which chunk it runs: the first it has not answered.
 #![forbid(unsafe_code)]
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde::de::Deserializer;
 use serde::ser::Serializer;
@@ -18,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::protocol::{self, Request};
 use crate::multiprocessing::connection::Connection;
-use crate::spawn::{self, FailKind, Outcome};
+use crate::spawn::{self, Outcome};
 use crate::wire;
 
 /// How a worker is set up: the initializer call and its task limit.
@@ -97,17 +96,14 @@ pub(crate) fn worker_main(conn: Connection, setup: WorkerSetup) {
         let _ = conn.send_bytes(&buf);
         return;
     }
+    serve(&conn, setup.maxtasks);
+}
+
+/// Runs chunks until the parent says stop, goes away, or the task limit is reached.
+fn serve(conn: &Connection, maxtasks: Option<u64>) {
     let mut chunks_done: u64 = 0;
     let mut reply: Vec<u8> = Vec::new();
     loop {
-        // A finished chunk's reply waits only while the next request is already there: it
-        // then goes out with that request's STARTED, in one frame.
-        if !reply.is_empty() && !conn.poll(Some(Duration::ZERO)).unwrap_or(true) {
-            if conn.send_bytes(&reply).is_err() {
-                return;
-            }
-            reply.clear();
-        }
         let Ok(frame) = conn.recv_bytes() else {
             // The parent is gone (or closed our connection): nothing more to do.
             return;
@@ -117,34 +113,39 @@ pub(crate) fn worker_main(conn: Connection, setup: WorkerSetup) {
             return;
         };
         for request in requests {
-            let Request::Run { chunk, task, items } = request else {
-                if !reply.is_empty() {
-                    let _ = conn.send_bytes(&reply);
-                }
+            let Request::Run {
+                chunk,
+                task,
+                n,
+                args,
+            } = request
+            else {
                 return;
             };
-            // Say so before running: the previous chunk's DONE goes in the same frame.
-            protocol::put_started(&mut reply, chunk);
+            // The task is looked up once per chunk; its trampoline decodes, runs and
+            // encodes the whole chunk into the reply.
+            reply.clear();
+            let mark = protocol::begin_done(&mut reply, chunk, n);
+            match spawn::task_by_name(task) {
+                Some(entry) => entry.run_chunk(args, n, Vec::new(), &mut reply),
+                None => {
+                    reply.push(wire::FORMAT_VERSION);
+                    let message = format!("this worker does not know the task `{task}`");
+                    for _ in 0..n {
+                        spawn::put_chunk_failure(&mut reply, spawn::CHUNK_UNKNOWN_TASK, &message);
+                    }
+                }
+            }
+            protocol::end_done(&mut reply, mark);
+            chunks_done += 1;
+            // Sent at once, even when the next chunk waits: a reply held back would be lost
+            // with the worker if a later chunk crashed it, and would make the parent think
+            // this chunk still runs.
             if conn.send_bytes(&reply).is_err() {
                 return;
             }
-            reply.clear();
-            let entry = spawn::task_by_name(task);
-            let outcomes: Vec<Outcome> = items
-                .iter()
-                .map(|args| match entry {
-                    Some(entry) => entry.run(args, Vec::new()),
-                    None => Outcome::Failed(
-                        FailKind::UnknownTask,
-                        format!("this worker does not know the task `{task}`"),
-                    ),
-                })
-                .collect();
-            protocol::put_done(&mut reply, chunk, &outcomes);
-            chunks_done += 1;
-            if setup.maxtasks.is_some_and(|max| chunks_done >= max) {
+            if maxtasks.is_some_and(|max| chunks_done >= max) {
                 // Retire: the parent sent no more than this and starts a replacement.
-                let _ = conn.send_bytes(&reply);
                 return;
             }
         }
