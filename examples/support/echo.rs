@@ -40,11 +40,14 @@ pub struct ServeStats {
 pub async fn handle(mut conn: TcpStream, closing: Arc<Event>) -> io::Result<u64> {
     let mut buf = [0u8; 1024]; // the seed's recv(1024)
     let mut echoed = 0;
+    // One waiter for the whole conversation (not one per read).
+    let closed = closing.wait();
+    tokio::pin!(closed);
     loop {
         let n = tokio::select! {
             biased;
             read = conn.read(&mut buf) => read?,
-            () = closing.wait() => break,
+            () = &mut closed => break,
         };
         if n == 0 {
             break;
