@@ -108,6 +108,22 @@ pub fn amount(budget: Budget, mut run: impl FnMut() -> f64) -> Summary {
     Summary::of_rates(runs(budget, &mut run)).expect("at least one run")
 }
 
+/// Measures several values of one workload at once (a load test's throughput and its p99
+/// latency, say): `run` makes one run and returns its values, in the order of the metrics.
+/// The same policy as [`rate`]: one warm-up run, then runs within `budget`; each value is
+/// summarised (median, spread) over the runs on its own.
+pub fn values<const N: usize>(budget: Budget, mut run: impl FnMut() -> [f64; N]) -> [Summary; N] {
+    let mut samples: Vec<[f64; N]> = Vec::with_capacity(budget.runs);
+    let start = Instant::now();
+    run(); // warm-up
+    while samples.is_empty() || (samples.len() < budget.runs && start.elapsed() < budget.time) {
+        samples.push(run());
+    }
+    std::array::from_fn(|i| {
+        Summary::of_rates(samples.iter().map(|s| s[i]).collect()).expect("at least one run")
+    })
+}
+
 /// The warm-up run, then the timed runs within `budget`: the seconds each timed run took.
 fn timed_runs(budget: Budget, mut run: impl FnMut() -> Duration) -> Vec<f64> {
     runs(budget, || run().as_secs_f64().max(1e-9))
@@ -175,6 +191,19 @@ mod tests {
         let s = amount(roomy, || samples.next().unwrap());
         assert_eq!((s.runs, s.median), (3, 3.0), "{s:?}");
         assert!((s.spread - 2.0 / 3.0).abs() < 1e-9, "{s:?}");
+    }
+
+    #[test]
+    fn values_are_summarised_each_on_its_own_after_the_warm_up() {
+        let roomy = Budget {
+            time: Duration::from_secs(60),
+            runs: 3,
+        };
+        let mut runs = [[0.0, 0.0], [10.0, 3.0], [30.0, 1.0], [20.0, 2.0]].into_iter();
+        let [throughput, p99] = values(roomy, || runs.next().unwrap());
+        assert_eq!((throughput.runs, throughput.median), (3, 20.0));
+        assert_eq!((p99.runs, p99.median), (3, 2.0));
+        assert!((p99.spread - 1.0).abs() < 1e-9, "{p99:?}");
     }
 
     #[test]

@@ -155,32 +155,75 @@ impl<'a> Ctx<'a> {
         self.measure(implementation, metric, || measure::amount(budget, run));
     }
 
+    /// Measures several metrics of one workload at once (a load test's throughput and p99
+    /// latency, say): `run` makes one run (of a fixed duration, typically) and returns one
+    /// value per metric, in the units of `metrics`. Each metric is recorded as the median
+    /// over the runs (policy of [`Ctx::rate`]); a panic in `run` is recorded as a note.
+    pub fn values<const N: usize>(
+        &mut self,
+        implementation: &str,
+        metrics: [Metric; N],
+        run: impl FnMut() -> [f64; N],
+    ) {
+        let budget = self.config.budget;
+        let names: Vec<&str> = metrics.iter().map(|m| m.name).collect();
+        if let Some(summaries) = self.guarded(implementation, &names.join("+"), || {
+            measure::values(budget, run)
+        }) {
+            for (metric, summary) in metrics.into_iter().zip(summaries) {
+                self.record(implementation, metric, summary);
+            }
+        }
+    }
+
     /// Runs `measure` under the watchdog and records its summary, or a note if it panicked.
     fn measure(&mut self, implementation: &str, metric: Metric, measure: impl FnOnce() -> Summary) {
-        let label = format!("{} {} {}", self.scenario, implementation, metric.name);
+        if let Some(summary) = self.guarded(implementation, metric.name, measure) {
+            self.record(implementation, metric, summary);
+        }
+    }
+
+    /// Runs `measure` under the watchdog; `None` (and a note) if it panicked.
+    fn guarded<T>(
+        &mut self,
+        implementation: &str,
+        what: &str,
+        measure: impl FnOnce() -> T,
+    ) -> Option<T> {
+        let label = format!("{} {} {}", self.scenario, implementation, what);
         let guard = watchdog::arm(label, HANG_LIMIT);
         let outcome = panic::catch_unwind(AssertUnwindSafe(measure));
         drop(guard);
         match outcome {
-            Ok(summary) => self.report.record(Measurement {
-                scenario: self.scenario.to_string(),
-                implementation: implementation.to_string(),
-                metric: metric.name.to_string(),
-                value: summary.median,
-                unit: metric.unit.to_string(),
-                better: metric.better,
-                runs: Some(summary.runs),
-                spread: Some(summary.spread),
-            }),
+            Ok(value) => Some(value),
             Err(payload) => {
                 let msg = payload
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())
                     .or_else(|| payload.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "non-string panic".to_string());
-                self.note(format!("{implementation} {} panicked: {msg}", metric.name));
+                self.note(format!("{implementation} {what} panicked: {msg}"));
+                None
             }
         }
+    }
+
+    fn record(&mut self, implementation: &str, metric: Metric, summary: Summary) {
+        self.report.record(Measurement {
+            scenario: self.scenario.to_string(),
+            implementation: implementation.to_string(),
+            metric: metric.name.to_string(),
+            value: summary.median,
+            unit: metric.unit.to_string(),
+            better: metric.better,
+            runs: Some(summary.runs),
+            spread: Some(summary.spread),
+        });
+    }
+
+    /// Whether this is a `--quick` run.
+    pub fn quick(&self) -> bool {
+        self.config.quick
     }
 
     /// Declares a ratio the table shows for `metric`: tripod implementation `tripod` vs

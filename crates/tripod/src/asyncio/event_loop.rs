@@ -148,6 +148,7 @@ impl EventLoop {
         let on_start = Arc::clone(&slot);
         builder
             .enable_time()
+            .enable_io()
             .thread_name("tripod-asyncio")
             .on_thread_start(move || {
                 let weak = on_start.lock().clone();

@@ -32,6 +32,7 @@
 //! | a generator coroutine: `c.send(None)`, `r = c.send(n)`, `c.close()` | [`Generator`]: [`start`](Generator::start), [`send`](Generator::send), drop |
 //! | `async for x in aiter` | `while let Some(x) = stream.next().await` (a [`Stream`](futures_core::Stream), e.g. [`AsCompleted`]) |
 //! | awaiting a process queue / a process join | [`AsyncQueueExt`], [`AsyncJoinExt`] |
+//! | `asyncio.start_server(cb, host, port, backlog=n)`, `open_connection(host, port)`, gevent's `StreamServer` | [`net::listen`], [`net::TcpListener`], [`net::TcpStream`] (tokio's sockets, see [`net`]) |
 //!
 //! # Tutorial
 //!
@@ -83,6 +84,7 @@ mod executor;
 mod generator;
 mod group;
 mod locks;
+pub mod net;
 #[cfg(unix)]
 mod process;
 mod queue;
