@@ -229,6 +229,67 @@ fn map_of_ten_thousand_items_with_chunksize() {
     assert_eq!(pool.map(square, 0..10_000, 7).unwrap(), expected);
 }
 
+/// Yields `0..len` but claims, through an exact `size_hint`, to yield `claim` items.
+struct Liar {
+    next: u64,
+    len: u64,
+    claim: usize,
+}
+
+impl Iterator for Liar {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        (self.next < self.len).then(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.claim, Some(self.claim))
+    }
+}
+
+#[test]
+fn map_streams_its_items_and_survives_a_wrong_size_hint() {
+    let pool = Pool::new(2).unwrap();
+    for (len, claim) in [(1000, 10), (10, 1000), (0, 5), (5, 0), (1000, 1000)] {
+        let expected: Vec<u64> = (0..len).map(|i| i * i).collect();
+        for chunksize in [None, Some(3), Some(2000)] {
+            let items = Liar {
+                next: 0,
+                len,
+                claim,
+            };
+            assert_eq!(
+                pool.map(square, items, chunksize).unwrap(),
+                expected,
+                "{len} items claiming {claim}, chunksize {chunksize:?}"
+            );
+        }
+    }
+    // An iterator without an exact length is collected first, as in Python.
+    let odd = (0..100u64).filter(|i| i % 2 == 1);
+    let expected: Vec<u64> = (0..100u64).filter(|i| i % 2 == 1).map(|i| i * i).collect();
+    assert_eq!(pool.map(square, odd, None).unwrap(), expected);
+}
+
+#[test]
+fn a_map_argument_holding_a_handle_fails_the_map() {
+    fn is_set(event: Event) -> bool {
+        event.is_set()
+    }
+    tripod::task!(is_set);
+    let pool = Pool::new(1).unwrap();
+    let events = vec![Event::new().unwrap(), Event::new().unwrap()];
+    let err = pool.map(is_set, events, None).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::Encode);
+    assert!(err.to_string().contains("initializer"), "{err}");
+    // The pool goes on.
+    assert_eq!(pool.map(square, 0..3, None).unwrap(), [0, 1, 4]);
+}
+
 #[test]
 fn a_panicking_task_fails_alone_and_the_worker_survives() {
     let pool = Pool::new(1).unwrap();

@@ -151,7 +151,7 @@ where
     A: DeserializeOwned,
     F::Output: Serialize,
 {
-    out.push(wire::FORMAT_VERSION);
+    wire::begin_raw(out);
     let mut rest = match wire::check_version(args) {
         Ok(rest) => rest,
         Err(e) => {
@@ -188,6 +188,8 @@ where
                 )),
             };
             if let Some((tag, message)) = failure {
+                // Its detail, if any, is in the message: the next call starts afresh.
+                wire::clear_custom_error();
                 out.truncate(start);
                 put_chunk_failure(out, tag, &message);
             }

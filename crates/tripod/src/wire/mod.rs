@@ -20,8 +20,8 @@ pub(crate) mod fds;
 mod frame;
 
 pub(crate) use codec::{
-    FORMAT_VERSION, check_version, decode, encode, encode_into, encode_raw_into, note_custom_error,
-    take_raw,
+    FORMAT_VERSION, begin_raw, check_version, clear_custom_error, decode, encode, encode_into,
+    encode_raw_into, note_custom_error, take_raw,
 };
 pub use error::{WireError, WireErrorKind};
 pub(crate) use frame::{DEFAULT_MAX_FRAME, HEADER_LEN, frame_header, frame_len, read_frame};

@@ -12,7 +12,11 @@
 //! flight per worker, giving each chunk to the worker with the fewest, so an idle worker
 //! gets work first and a busy one finds its next chunks already in its socket; the
 //! writer sends the chunks queued for a worker in one frame, and the reader refills a
-//! window once per frame of replies, so many small tasks cost few thread wake-ups.
+//! window once per frame of replies, so many small tasks cost few thread wake-ups. A chunk
+//! for an idle worker (one that answered everything it was sent, so it waits to read,
+//! past its initializer) is written by the thread that dispatched it, once it has released
+//! the pool's lock, without waking the writer: such a write cannot block for long, since
+//! the worker reads the whole frame before it does anything else.
 //!
 //! A worker runs its chunks in the order it got them, so the chunk it runs is the first
 //! in flight that it has not answered: it started when it was sent to the idle worker, or
@@ -130,11 +134,79 @@ fn verdict(
     }
 }
 
+/// The messages waiting for one worker's connection, and whether someone sends on it:
+/// its writer thread, or a thread that writes a chunk for the idle worker itself.
+struct Outbox {
+    state: Mutex<OutboxState>,
+    /// For the writer thread: messages to send, or the end.
+    ready: Condvar,
+}
+
+struct OutboxState {
+    queue: VecDeque<Arc<Vec<u8>>>,
+    /// Someone is sending: the others queue behind.
+    busy: bool,
+    /// No more messages: the writer sends what is queued and ends.
+    closed: bool,
+}
+
+impl Outbox {
+    fn new() -> Outbox {
+        Outbox {
+            state: Mutex::new(OutboxState {
+                queue: VecDeque::new(),
+                busy: false,
+                closed: false,
+            }),
+            ready: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, OutboxState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues `message` for the writer thread.
+    fn post(&self, message: Arc<Vec<u8>>) {
+        let mut state = self.lock();
+        state.queue.push_back(message);
+        if !state.busy {
+            self.ready.notify_one();
+        }
+    }
+
+    /// Takes the right to send now, if nobody sends and nothing waits; give it back with
+    /// [`release`](Self::release).
+    fn claim(&self) -> bool {
+        let mut state = self.lock();
+        let free = !state.busy && state.queue.is_empty() && !state.closed;
+        state.busy |= free;
+        free
+    }
+
+    fn release(&self) {
+        let mut state = self.lock();
+        state.busy = false;
+        if !state.queue.is_empty() || state.closed {
+            self.ready.notify_one();
+        }
+    }
+
+    /// Ends the writer thread once it has sent what is queued.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_one();
+    }
+}
+
 struct WorkerSlot {
     id: u64,
     pid: u32,
     process: Arc<ProcessHandle<()>>,
-    outbox: Sender<Arc<Vec<u8>>>,
+    conn: Arc<Connection>,
+    outbox: Arc<Outbox>,
+    /// It answered a chunk: it is past its initializer.
+    answered: bool,
     in_flight: VecDeque<Chunk>,
     /// The bytes of the messages in flight.
     in_flight_bytes: usize,
@@ -175,7 +247,13 @@ struct State {
     /// Chunks that became the one their worker runs, for their jobs' `chunk_started`,
     /// which is called outside the lock ([`Engine::notify_started`]).
     started: Vec<(Arc<dyn Job>, usize)>,
+    /// Chunks for idle workers, whose outboxes were claimed, to be written outside the lock
+    /// ([`Engine::notify_started`]).
+    direct: Vec<DirectWrite>,
 }
+
+/// A chunk for an idle worker: its connection, its claimed outbox, the message.
+type DirectWrite = (Arc<Connection>, Arc<Outbox>, Arc<Vec<u8>>);
 
 pub(crate) struct Engine {
     config: Config,
@@ -222,6 +300,7 @@ impl Engine {
                 shut_down: false,
                 next_worker: 1,
                 started: Vec::new(),
+                direct: Vec::new(),
             }),
             changed: Condvar::new(),
             watch: Condvar::new(),
@@ -301,15 +380,22 @@ impl Engine {
         Ok(())
     }
 
-    /// Unlocks `state` and tells the jobs of chunks that started.
+    /// Unlocks `state`, writes the chunks dispatched to idle workers and tells the jobs of
+    /// chunks that started. Every [`dispatch`](Self::dispatch) is followed by this.
     fn notify_started(&self, mut state: MutexGuard<'_, State>) {
-        if state.started.is_empty() {
+        if state.started.is_empty() && state.direct.is_empty() {
             return;
         }
         let started = std::mem::take(&mut state.started);
+        let direct = std::mem::take(&mut state.direct);
         let watchdog = state.watchdog;
         drop(state);
-        if watchdog {
+        for (conn, outbox, message) in direct {
+            // If this fails the worker is gone: its reader sees the end and settles.
+            let _ = conn.send_bytes(&message);
+            outbox.release();
+        }
+        if watchdog && !started.is_empty() {
             self.watch.notify_all();
         }
         for (job, offset) in started {
@@ -369,7 +455,9 @@ impl Engine {
         killed
     }
 
-    /// Gives queued chunks to workers with room, the least loaded first.
+    /// Gives queued chunks to workers with room, the least loaded first. The caller then
+    /// unlocks with [`notify_started`](Self::notify_started), which writes the chunks
+    /// for idle workers.
     fn dispatch(&self, state: &mut State) {
         if state.phase == Phase::Terminated || state.broken.is_some() {
             return;
@@ -395,7 +483,16 @@ impl Engine {
             worker.assigned += 1;
             worker.in_flight_bytes += chunk.message.len();
             // If the writer is gone the worker is ending: its reader puts the chunk back.
-            let _ = worker.outbox.send(Arc::clone(&chunk.message));
+            if worker.in_flight.is_empty() && worker.answered && worker.outbox.claim() {
+                let direct = (
+                    Arc::clone(&worker.conn),
+                    Arc::clone(&worker.outbox),
+                    Arc::clone(&chunk.message),
+                );
+                state.direct.push(direct);
+            } else {
+                worker.outbox.post(Arc::clone(&chunk.message));
+            }
             if worker.in_flight.is_empty() {
                 // Sent to an idle worker: it starts it as soon as it reads it.
                 worker.started = Some((chunk.id, Instant::now()));
@@ -414,7 +511,7 @@ impl Engine {
             for worker in &mut state.workers {
                 if !worker.stopping {
                     worker.stopping = true;
-                    let _ = worker.outbox.send(Arc::new(protocol::stop_message()));
+                    worker.outbox.post(Arc::new(protocol::stop_message()));
                 }
             }
         }
@@ -449,7 +546,7 @@ impl Engine {
         let handle = Arc::new(process.start().map_err(|e| start_error("no process", &e))?);
         drop(spawning);
         let conn = Arc::new(parent);
-        let (outbox, outgoing) = crossbeam_channel::unbounded();
+        let outbox = Arc::new(Outbox::new());
         {
             let mut state = self.lock();
             if state.phase == Phase::Terminated {
@@ -459,7 +556,9 @@ impl Engine {
                 id,
                 pid: handle.pid(),
                 process: Arc::clone(&handle),
-                outbox,
+                conn: Arc::clone(&conn),
+                outbox: Arc::clone(&outbox),
+                answered: false,
                 in_flight: VecDeque::new(),
                 in_flight_bytes: 0,
                 started: None,
@@ -474,7 +573,7 @@ impl Engine {
         let writer_conn = Arc::clone(&conn);
         let writer = std::thread::Builder::new()
             .name(format!("tripod-pool-writer-{id}"))
-            .spawn(move || run_writer(&writer_conn, &outgoing));
+            .spawn(move || run_writer(&writer_conn, &outbox));
         let engine = Arc::clone(self);
         let reader = std::thread::Builder::new()
             .name(format!("tripod-pool-reader-{id}"))
@@ -553,6 +652,7 @@ impl Engine {
                 .remove(at)
                 .expect("the position is in range");
             worker.in_flight_bytes -= chunk.message.len();
+            worker.answered = true;
             chunk
         };
         if outcomes.len() == chunk.len {
@@ -645,7 +745,7 @@ impl Engine {
         }) else {
             return;
         };
-        drop(slot.outbox); // ends its writer thread
+        slot.outbox.close(); // ends its writer thread
         if !slot.process.join_timeout(REAP_GRACE) {
             let _ = slot.process.kill();
             slot.process.join_timeout(REAP_GRACE * 5);
@@ -840,28 +940,43 @@ fn scaled(timeout: Duration, items: usize) -> Duration {
 /// Messages queued for one worker are sent together, in one frame, up to this size.
 const BATCH_BYTES: usize = 256 << 10;
 
-fn run_writer(conn: &Connection, outgoing: &Receiver<Arc<Vec<u8>>>) {
+fn run_writer(conn: &Connection, outbox: &Outbox) {
     let mut batch = Vec::new();
-    while let Ok(first) = outgoing.recv() {
-        let sent = match outgoing.try_recv() {
+    let mut messages = Vec::new();
+    loop {
+        {
+            let mut state = outbox.lock();
+            while state.busy || state.queue.is_empty() {
+                if state.closed && !state.busy && state.queue.is_empty() {
+                    return;
+                }
+                state = outbox.ready.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+            state.busy = true;
+            let mut bytes = 0;
+            while bytes < BATCH_BYTES
+                && let Some(message) = state.queue.pop_front()
+            {
+                bytes += message.len();
+                messages.push(message);
+            }
+        }
+        let sent = match &messages[..] {
             // Alone: sent as it is, without a copy (it may be large).
-            Err(_) => conn.send_bytes(&first),
-            Ok(second) => {
+            [one] => conn.send_bytes(one),
+            many => {
                 batch.clear();
-                batch.extend_from_slice(&first);
-                batch.extend_from_slice(&second);
-                while batch.len() < BATCH_BYTES {
-                    match outgoing.try_recv() {
-                        Ok(next) => batch.extend_from_slice(&next),
-                        Err(_) => break,
-                    }
+                for message in many {
+                    batch.extend_from_slice(message);
                 }
                 conn.send_bytes(&batch)
             }
         };
+        messages.clear();
+        outbox.lock().busy = false;
         if sent.is_err() {
             // The worker is gone; its reader sees the end and settles.
-            break;
+            return;
         }
     }
 }

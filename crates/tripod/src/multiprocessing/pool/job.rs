@@ -85,6 +85,10 @@ impl<R: DeserializeOwned + Send + 'static> Job for ApplyJob<R> {
 }
 
 /// One `map_async` / `starmap_async`: the values in input order, or the first error.
+///
+/// Its chunks are submitted as the items are encoded, before their number is certain (an
+/// iterator's exact `size_hint` is a claim): it completes once [`seal`](Self::seal)ed with
+/// the number of items and all of them are in.
 pub(crate) struct MapJob<R> {
     chunksize: usize,
     state: Mutex<MapState<R>>,
@@ -93,13 +97,17 @@ pub(crate) struct MapJob<R> {
 struct MapState<R> {
     /// Each chunk's values, by chunk index (`offset / chunksize`), decoded in bulk.
     parts: Vec<Option<Vec<R>>>,
+    /// The number of items: claimed until sealed, then known.
     len: usize,
-    remaining: usize,
+    sealed: bool,
+    /// Items whose values are in.
+    done: usize,
     completion: Option<Completion<Vec<R>>>,
     progress: Reporter,
 }
 
 impl<R> MapJob<R> {
+    /// A map of `len` items (claimed), in chunks of `chunksize`.
     pub(crate) fn new(
         len: usize,
         chunksize: usize,
@@ -117,10 +125,42 @@ impl<R> MapJob<R> {
                     .take(len.div_ceil(chunksize))
                     .collect(),
                 len,
-                remaining: len,
+                sealed: false,
+                done: 0,
                 completion: Some(completion),
                 progress,
             }),
+        }
+    }
+}
+
+impl<R: Send + 'static> MapJob<R> {
+    /// All chunks are submitted: the map has `len` items.
+    pub(crate) fn seal(&self, len: usize) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.len = len;
+        state.sealed = true;
+        if state.completion.is_some() {
+            let chunks = len.div_ceil(self.chunksize);
+            state.parts.resize_with(chunks, || None);
+        }
+        Self::complete_if_done(state);
+    }
+
+    /// Completes the map if it is sealed and every value is in.
+    fn complete_if_done(mut state: std::sync::MutexGuard<'_, MapState<R>>) {
+        if !state.sealed || state.done < state.len || state.completion.is_none() {
+            return;
+        }
+        state.progress.finish();
+        let mut all = Vec::with_capacity(state.len);
+        for part in std::mem::take(&mut state.parts) {
+            all.extend(part.expect("every chunk is in when none remain"));
+        }
+        let completion = state.completion.take();
+        drop(state);
+        if let Some(completion) = completion {
+            completion.finish(Ok(all));
         }
     }
 }
@@ -130,17 +170,7 @@ impl<R: DeserializeOwned + Send + 'static> Job for MapJob<R> {
         // Decoded outside the lock, into one vector per chunk.
         let n = outcomes.len();
         let mut values = Vec::with_capacity(n);
-        let mut failed = None;
-        while let Some(result) = outcomes.next_item::<R>() {
-            match result {
-                Ok(value) => values.push(value),
-                Err(error) => {
-                    failed = Some(error);
-                    break;
-                }
-            }
-        }
-        if let Some(error) = failed {
+        if let Err(error) = outcomes.read_values::<R>(&mut values) {
             self.cancel(error);
             return;
         }
@@ -148,25 +178,17 @@ impl<R: DeserializeOwned + Send + 'static> Job for MapJob<R> {
         if state.completion.is_none() {
             return; // already failed
         }
-        if let Some(part) = state.parts.get_mut(offset / self.chunksize) {
-            *part = Some(values);
+        let index = offset / self.chunksize;
+        if index >= state.parts.len() {
+            // More items than claimed.
+            state.parts.resize_with(index + 1, || None);
         }
-        state.remaining = state.remaining.saturating_sub(n);
+        state.parts[index] = Some(values);
+        state.done += n;
         if state.progress.is_active() {
             state.progress.advance(n);
         }
-        if state.remaining == 0 {
-            state.progress.finish();
-            let mut all = Vec::with_capacity(state.len);
-            for part in std::mem::take(&mut state.parts) {
-                all.extend(part.expect("every chunk is in when none remain"));
-            }
-            let completion = state.completion.take();
-            drop(state);
-            if let Some(completion) = completion {
-                completion.finish(Ok(all));
-            }
-        }
+        Self::complete_if_done(state);
     }
 
     fn chunk_failed(&self, _offset: usize, _len: usize, error: PoolError) {

@@ -12,7 +12,7 @@ use super::engine::{Chunk, Engine};
 use super::error::{PoolError, PoolErrorKind};
 use super::imap::IMap;
 use super::job::{ApplyJob, Job, MapJob, auto_chunksize};
-use super::protocol::RunWriter;
+use super::protocol::{self, RunWriter};
 use super::result::{AsyncOptions, AsyncResult, Cell, Completion};
 use crate::multiprocessing::Target;
 use crate::wire;
@@ -259,34 +259,53 @@ impl Pool {
     }
 
     /// Encodes the items in chunks of `chunksize` for `job` (`push` appends one item's
-    /// argument tuple), each chunk one encoding in one descriptor scope, submitting each
-    /// chunk as soon as it is encoded, so that the workers start on the first while the
-    /// others are encoded.
+    /// argument tuple), each chunk one encoding in one descriptor scope, straight from the
+    /// iterator into the chunk's message, submitting each chunk as soon as it is encoded,
+    /// so that the workers start on the first while the others are encoded. Returns the
+    /// number of items.
     fn submit_chunks<T>(
         &self,
         task: &'static str,
-        items: &[T],
+        mut items: impl Iterator<Item = T>,
         chunksize: usize,
         push: impl Fn(&mut RunWriter, &T) -> Result<(), PoolError>,
         job: &Arc<dyn Job>,
         timeout: Option<std::time::Duration>,
-    ) -> Result<(), PoolError> {
+    ) -> Result<usize, PoolError> {
         let mut capacity = 0;
-        for (n, group) in items.chunks(chunksize).enumerate() {
+        let mut offset = 0;
+        loop {
             let mut writer = RunWriter::new(self.engine.next_chunk_id(), task, capacity);
-            wire::fds::collect(|| group.iter().try_for_each(|item| push(&mut writer, item))).0?;
-            capacity = writer.bytes() + writer.bytes() / 8;
+            let (pushed, fds) = wire::fds::collect(|| {
+                items
+                    .by_ref()
+                    .take(chunksize)
+                    .try_for_each(|item| push(&mut writer, &item))
+            });
+            pushed?;
+            protocol::refuse_handles(&fds)?;
             let len = writer.len();
+            if len == 0 {
+                return Ok(offset);
+            }
+            capacity = writer.bytes() + writer.bytes() / 8;
             let (id, message) = writer.finish();
-            let chunk = chunk(id, message, len, n * chunksize, Arc::clone(job), timeout);
+            let chunk = chunk(id, message, len, offset, Arc::clone(job), timeout);
             self.engine.submit(vec![chunk], false)?;
+            offset += len;
+            if len < chunksize {
+                // The items ended.
+                return Ok(offset);
+            }
         }
-        Ok(())
     }
 
+    /// `items` are not collected first when their iterator knows its length: they are
+    /// encoded as they come. (An iterator whose exact `size_hint` is wrong gets the chunk
+    /// size of the length it claimed, and the right values.)
     fn starmap_inner<F, A, T>(
         &self,
-        items: Vec<T>,
+        items: impl Iterator<Item = T>,
         push: impl Fn(&mut RunWriter, &T) -> Result<(), PoolError>,
         chunksize: Option<usize>,
         options: AsyncOptions<Vec<F::Output>>,
@@ -298,26 +317,48 @@ impl Pool {
         let task = task_name::<F>()?;
         check_chunksize(chunksize)?;
         self.engine.check_running()?;
-        let chunksize = chunksize.unwrap_or_else(|| auto_chunksize(items.len(), self.processes()));
+        match items.size_hint() {
+            (len, Some(upper)) if len == upper => {
+                self.map_stream::<F, A, T>(task, items, len, push, chunksize, options)
+            }
+            _ => {
+                // Python's `map` makes a list of an iterable without a length, too.
+                let items: Vec<T> = items.collect();
+                let len = items.len();
+                self.map_stream::<F, A, T>(task, items.into_iter(), len, push, chunksize, options)
+            }
+        }
+    }
+
+    /// A map of `items`, which claim to be `len`.
+    fn map_stream<F, A, T>(
+        &self,
+        task: &'static str,
+        items: impl Iterator<Item = T>,
+        len: usize,
+        push: impl Fn(&mut RunWriter, &T) -> Result<(), PoolError>,
+        chunksize: Option<usize>,
+        options: AsyncOptions<Vec<F::Output>>,
+    ) -> Result<AsyncResult<Vec<F::Output>>, PoolError>
+    where
+        F: Target<A>,
+        F::Output: DeserializeOwned + Send + 'static,
+    {
+        let chunksize = chunksize.unwrap_or_else(|| auto_chunksize(len, self.processes()));
         let timeout = options.timeout.or(self.engine.default_timeout());
         let mut options = options;
         let progress = options.take_progress();
         let cell = Cell::new();
         let completion = Completion::new(Arc::clone(&cell), options, self.engine.results());
-        if items.is_empty() {
-            completion.finish(Ok(Vec::new()));
-            return Ok(AsyncResult::new(cell));
-        }
-        let job: Arc<dyn Job> = Arc::new(MapJob::<F::Output>::new(
-            items.len(),
-            chunksize,
-            completion,
-            progress,
+        let map = Arc::new(MapJob::<F::Output>::new(
+            len, chunksize, completion, progress,
         ));
+        let job: Arc<dyn Job> = Arc::clone(&map) as Arc<dyn Job>;
         // An item that cannot be encoded fails the call; chunks already sent still run,
         // their results unclaimed.
         let result = AsyncResult::of_job(cell, &self.engine, &job);
-        self.submit_chunks(task, &items, chunksize, push, &job, timeout)?;
+        let n = self.submit_chunks(task, items, chunksize, push, &job, timeout)?;
+        map.seal(n);
         Ok(result)
     }
 
@@ -423,10 +464,9 @@ impl Pool {
         F::Output: DeserializeOwned + Send + 'static,
     {
         let _ = &f;
-        let items: Vec<X> = items.into_iter().collect();
         // `(&x,)` encodes as `(x,)` does: no tuple of each item is built.
-        let push = |writer: &mut RunWriter, x: &X| writer.push(&(x,));
-        self.starmap_inner::<F, (X,), X>(items, push, chunksize.into(), options)
+        let push = |writer: &mut RunWriter, x: &X| writer.push_unchecked(&(x,));
+        self.starmap_inner::<F, (X,), X>(items.into_iter(), push, chunksize.into(), options)
     }
 
     /// Like [`map`](Self::map) for functions of several arguments: each item is the
@@ -522,8 +562,8 @@ impl Pool {
         F::Output: DeserializeOwned + Send + 'static,
     {
         let _ = &f;
-        let push = |writer: &mut RunWriter, args: &A| writer.push(args);
-        self.starmap_inner::<F, A, A>(items.into_iter().collect(), push, chunksize.into(), options)
+        let push = |writer: &mut RunWriter, args: &A| writer.push_unchecked(args);
+        self.starmap_inner::<F, A, A>(items.into_iter(), push, chunksize.into(), options)
     }
 
     /// Runs `f(item)` for every item, lazily, yielding the results in input order:

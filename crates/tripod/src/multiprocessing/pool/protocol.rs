@@ -56,7 +56,7 @@ impl RunWriter {
         let count_at = buf.len();
         buf.extend_from_slice(&0u32.to_le_bytes());
         buf.extend_from_slice(&0u32.to_le_bytes());
-        buf.push(wire::FORMAT_VERSION);
+        wire::begin_raw(&mut buf);
         RunWriter {
             chunk,
             buf,
@@ -69,21 +69,29 @@ impl RunWriter {
     pub(crate) fn push<A: Serialize + ?Sized>(&mut self, args: &A) -> Result<(), PoolError> {
         let fds = wire::fds::collected();
         let start = self.buf.len();
+        self.push_unchecked(args)?;
+        if wire::fds::collected() != fds {
+            self.buf.truncate(start);
+            self.count -= 1;
+            return Err(holds_handles());
+        }
+        Ok(())
+    }
+
+    /// [`push`](Self::push) without its check for OS handles, which the caller makes once
+    /// for the whole message with [`refuse_handles`] (a map, whose call fails as a whole
+    /// when one argument cannot be sent).
+    #[inline]
+    pub(crate) fn push_unchecked<A: Serialize + ?Sized>(
+        &mut self,
+        args: &A,
+    ) -> Result<(), PoolError> {
         wire::encode_raw_into(args, &mut self.buf).map_err(|e| {
             PoolError::new(
                 PoolErrorKind::Encode,
                 format!("cannot encode the task's arguments: {e}"),
             )
         })?;
-        if wire::fds::collected() != fds {
-            self.buf.truncate(start);
-            return Err(PoolError::new(
-                PoolErrorKind::Encode,
-                "cannot send the task's arguments: they hold OS handles (a connection, a \
-                 process-shared lock or event, shared memory), which reach pool workers only \
-                 through the pool's initializer",
-            ));
-        }
         self.count += 1;
         Ok(())
     }
@@ -104,6 +112,25 @@ impl RunWriter {
         let args_len = (self.buf.len() - at - 8) as u32;
         self.buf[at + 4..at + 8].copy_from_slice(&args_len.to_le_bytes());
         (self.chunk, self.buf)
+    }
+}
+
+fn holds_handles() -> PoolError {
+    PoolError::new(
+        PoolErrorKind::Encode,
+        "cannot send the task's arguments: they hold OS handles (a connection, a \
+         process-shared lock or event, shared memory), which reach pool workers only \
+         through the pool's initializer",
+    )
+}
+
+/// The check of [`RunWriter::push_unchecked`]: `fds`, the handles that the arguments
+/// encoded in one [`wire::fds::collect`] scope exported, must be none.
+pub(crate) fn refuse_handles(fds: &[std::os::fd::OwnedFd]) -> Result<(), PoolError> {
+    if fds.is_empty() {
+        Ok(())
+    } else {
+        Err(holds_handles())
     }
 }
 
@@ -226,6 +253,44 @@ impl<'a> Outcomes<'a> {
             return Some(Err(error.clone()));
         }
         Some(result)
+    }
+
+    /// Appends the remaining values to `values`, up to the first item that failed, whose
+    /// error it returns: what a map wants, in one tight loop.
+    pub(crate) fn read_values<R: DeserializeOwned>(
+        &mut self,
+        values: &mut Vec<R>,
+    ) -> Result<(), PoolError> {
+        values.reserve(self.left);
+        while self.left > 0 {
+            if self.broken.is_none()
+                && let Some((&CHUNK_OK, rest)) = self.rest.split_first()
+            {
+                self.left -= 1;
+                match wire::take_raw::<R>(rest) {
+                    Ok((value, rest)) => {
+                        self.rest = rest;
+                        values.push(value);
+                        continue;
+                    }
+                    Err(e) => {
+                        let error = PoolError::new(
+                            PoolErrorKind::Decode,
+                            format!("cannot decode the task's result: {e}"),
+                        );
+                        self.broken = Some(error.clone());
+                        return Err(error);
+                    }
+                }
+            }
+            // A failed item, or outcomes that cannot be read.
+            match self.next_item::<R>() {
+                Some(Ok(value)) => values.push(value),
+                Some(Err(error)) => return Err(error),
+                None => break,
+            }
+        }
+        Ok(())
     }
 
     fn read<R: DeserializeOwned>(&mut self) -> Result<R, PoolError> {

@@ -387,6 +387,7 @@ pub struct AsyncResult<R> {
 
 impl<R> AsyncResult<R> {
     /// A result with nothing to cancel (already complete).
+    #[cfg(test)]
     pub(crate) fn new(cell: Arc<Cell<R>>) -> Self {
         AsyncResult {
             cell,
