@@ -5,6 +5,7 @@
 
 use crate::scenario::Scenario;
 
+mod asyncio_gather;
 mod mplock;
 mod mpqueue;
 mod mpshared;
@@ -23,5 +24,6 @@ pub fn all() -> Vec<&'static Scenario> {
         .chain(mpshared::SCENARIOS)
         .chain(mpqueue::SCENARIOS)
         .chain(pool::SCENARIOS)
+        .chain(asyncio_gather::SCENARIOS)
         .collect()
 }
