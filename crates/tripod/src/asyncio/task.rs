@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
-use event_listener::{Event, EventListener};
 use futures_util::FutureExt;
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::PanicError;
 
@@ -101,13 +101,41 @@ struct State<T> {
     retrieved: bool,
     callbacks: Vec<Callback<T>>,
     watchers: Vec<Watcher>,
+    /// A gather waiting for this task among others, told if it fails.
+    failure: Option<Arc<FailureSignal>>,
 }
 
-/// What the task handle and the running future share.
+/// How a [`gather`](super::gather) of tasks learns that one of the tasks it is not awaiting
+/// yet failed: one per gather, shared by its tasks' cells (an `Arc` clone each, no
+/// allocation per task).
+#[derive(Default)]
+pub(crate) struct FailureSignal {
+    failed: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl FailureSignal {
+    /// Whether a watched task failed; if not, `cx` is woken when one does.
+    pub(crate) fn poll_failed(&self, cx: &Context<'_>) -> bool {
+        if self.failed.load(Ordering::Acquire) {
+            return true;
+        }
+        self.waker.register(cx.waker());
+        self.failed.load(Ordering::Acquire)
+    }
+
+    fn fail(&self) {
+        self.failed.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+}
+
+/// What the task handle and the running future share: one allocation per task. An
+/// awaiter is woken through the tokio task's `JoinHandle` (which becomes ready only after
+/// [`Cell::finish`] returned), so the cell needs no wake-up machinery of its own.
 pub(crate) struct Cell<T> {
     state: Mutex<State<T>>,
     done: AtomicBool,
-    event: Event,
 }
 
 impl<T> Cell<T> {
@@ -120,17 +148,19 @@ impl<T> Cell<T> {
                 retrieved: false,
                 callbacks: Vec::new(),
                 watchers: Vec::new(),
+                failure: None,
             }),
             done: AtomicBool::new(false),
-            event: Event::new(),
         }
     }
 
     /// Publishes the outcome: runs the done callbacks first (each sees the outcome), then
-    /// stores it, wakes the awaiters and tells the watchers.
+    /// stores it and tells the watchers. (The awaiter is woken by the tokio task's
+    /// completion, which comes after this returns.)
     fn finish(&self, outcome: Result<T, TaskError>) {
         let mut ran_callback = false;
-        let watchers = loop {
+        let failed = outcome.is_err();
+        let (watchers, failure) = loop {
             let callbacks = {
                 let mut state = self.state.lock();
                 if state.callbacks.is_empty() {
@@ -138,7 +168,7 @@ impl<T> Cell<T> {
                     state.retrieved |= ran_callback;
                     state.outcome = Some(outcome);
                     state.finished = true;
-                    break std::mem::take(&mut state.watchers);
+                    break (std::mem::take(&mut state.watchers), state.failure.take());
                 }
                 std::mem::take(&mut state.callbacks)
             };
@@ -160,10 +190,28 @@ impl<T> Cell<T> {
             self.panic()
         };
         self.done.store(true, Ordering::Release);
-        self.event.notify(usize::MAX);
+        if failed && let Some(failure) = failure {
+            failure.fail();
+        }
         for watcher in watchers {
             watcher(panic.as_ref());
         }
+    }
+
+    /// Has `signal` told when the task fails. Returns `false`, registering nothing, if the
+    /// task is already done.
+    pub(crate) fn watch_failure(&self, signal: &Arc<FailureSignal>) -> bool {
+        let mut state = self.state.lock();
+        if state.finished {
+            return false;
+        }
+        state.failure = Some(Arc::clone(signal));
+        true
+    }
+
+    /// Whether the task is done and its outcome, still stored, is a failure.
+    pub(crate) fn failed(&self) -> bool {
+        self.is_done() && matches!(self.state.lock().outcome, Some(Err(_)))
     }
 
     /// Runs `watcher` once the task is done (at once if it is).
@@ -199,7 +247,7 @@ impl<T> Cell<T> {
     }
 
     /// Moves the outcome out, if finished.
-    fn take(&self) -> Option<Result<T, TaskError>> {
+    pub(crate) fn take(&self) -> Option<Result<T, TaskError>> {
         if !self.is_done() {
             return None;
         }
@@ -286,7 +334,9 @@ impl<T> Drop for Completer<T> {
 /// ```
 pub struct Task<T> {
     cell: Arc<Cell<T>>,
-    abort: AbortHandle,
+    /// The tokio task running the future (it outputs `()`: the outcome goes to `cell`).
+    /// Polled only to be woken when the task completes; aborting it cancels the task.
+    join: JoinHandle<()>,
 }
 
 /// Schedules `future` on the running loop and returns its [`Task`]: Python's
@@ -352,10 +402,7 @@ where
         let outcome = AssertUnwindSafe(future).catch_unwind().await;
         completer.complete(outcome.map_err(|p| TaskError::Panicked(PanicError::from_payload(p))));
     });
-    Task {
-        cell,
-        abort: join.abort_handle(),
-    }
+    Task { cell, join }
 }
 
 impl<T> Task<T> {
@@ -412,7 +459,7 @@ impl<T> Task<T> {
         if self.done() {
             return false;
         }
-        self.abort.abort();
+        self.join.abort();
         true
     }
 
@@ -508,8 +555,37 @@ impl<T> Task<T> {
         &self.cell
     }
 
-    pub(crate) fn abort_handle(&self) -> &AbortHandle {
-        &self.abort
+    /// Ready once the task is done; otherwise `cx` is woken when it is.
+    pub(crate) fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done() {
+            return Poll::Ready(());
+        }
+        // As in `poll_outcome`: the join handle is ready only once the cell is done.
+        Pin::new(&mut self.join).poll(cx).map(|_| ())
+    }
+
+    /// Takes the outcome if the task is done; otherwise arranges for `cx` to be woken when
+    /// it is. Once this returned `Ready` it must not be called again (the outcome is gone).
+    pub(crate) fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
+        if let Some(outcome) = self.cell.take() {
+            return Poll::Ready(outcome);
+        }
+        // The tokio task completes only after its future published the outcome (or, if
+        // aborted or shut down, after dropping the future published `Cancelled`), so once
+        // the join handle is ready the cell is done.
+        match Pin::new(&mut self.join).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(_) => Poll::Ready(
+                self.cell
+                    .take()
+                    .expect("a completed task has published its outcome"),
+            ),
+        }
+    }
+
+    /// A handle that cancels the task, for holders of many (a task group).
+    pub(crate) fn abort_handle(&self) -> AbortHandle {
+        self.join.abort_handle()
     }
 }
 
@@ -523,7 +599,7 @@ impl<T> fmt::Debug for Task<T> {
             "finished"
         };
         f.debug_struct("Task")
-            .field("id", &self.abort.id())
+            .field("id", &self.join.id())
             .field("state", &state)
             .finish()
     }
@@ -535,10 +611,7 @@ impl<T> IntoFuture for Task<T> {
 
     /// Awaits the task. Dropping the await before the task finishes cancels the task.
     fn into_future(self) -> TaskJoin<T> {
-        TaskJoin {
-            task: Some(self),
-            listener: None,
-        }
+        TaskJoin { task: Some(self) }
     }
 }
 
@@ -561,33 +634,22 @@ impl<T> IntoFuture for Task<T> {
 /// ```
 pub struct TaskJoin<T> {
     task: Option<Task<T>>,
-    listener: Option<EventListener>,
 }
 
 impl<T> Future for TaskJoin<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let task = this
+        let task = self
             .task
-            .as_ref()
+            .as_mut()
             .expect("TaskJoin polled after completion");
-        loop {
-            if let Some(outcome) = task.cell.take() {
-                this.task = None;
-                this.listener = None;
-                return Poll::Ready(outcome);
+        match task.poll_outcome(cx) {
+            Poll::Ready(outcome) => {
+                self.task = None;
+                Poll::Ready(outcome)
             }
-            match &mut this.listener {
-                None => this.listener = Some(task.cell.event.listen()),
-                Some(listener) => {
-                    if Pin::new(listener).poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
-                    this.listener = None;
-                }
-            }
+            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -619,8 +681,12 @@ pub(crate) fn take_outcome<T>(task: Task<T>) -> Result<T, TaskError> {
 mod tests {
     use super::*;
 
+    /// The tests that count warnings, one at a time (the counter is global).
+    static WARNINGS: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+
     #[test]
     fn an_unretrieved_panic_warns_once_and_a_retrieved_one_does_not() {
+        let _serial = WARNINGS.lock();
         let before = UNRETRIEVED_WARNINGS.load(Ordering::SeqCst);
         crate::asyncio::run(async {
             let ignored = create_task(async { panic!("nobody looks") });
@@ -630,5 +696,26 @@ mod tests {
             assert!(seen.exception().is_some());
         });
         assert_eq!(UNRETRIEVED_WARNINGS.load(Ordering::SeqCst), before + 1);
+    }
+
+    #[test]
+    fn a_failed_gather_retrieves_the_failures_of_its_other_tasks() {
+        let _serial = WARNINGS.lock();
+        let before = UNRETRIEVED_WARNINGS.load(Ordering::SeqCst);
+        crate::asyncio::run(async {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let first = create_task(async { panic!("first") });
+            let later = create_task(async move {
+                let _ = rx.await;
+                panic!("later")
+            });
+            let err = crate::asyncio::gather([first, later]).await.unwrap_err();
+            assert_eq!(err.panic().unwrap().message(), "first");
+            // `later` fails after the gather returned, and nobody holds it any more.
+            tx.send(()).unwrap();
+            crate::asyncio::sleep(std::time::Duration::ZERO).await;
+            crate::asyncio::sleep(std::time::Duration::ZERO).await;
+        });
+        assert_eq!(UNRETRIEVED_WARNINGS.load(Ordering::SeqCst), before);
     }
 }
