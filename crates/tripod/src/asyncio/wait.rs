@@ -158,45 +158,72 @@ fn tasks<A: Awaitable>(awaitables: impl IntoIterator<Item = A>) -> Vec<Task<A::T
     awaitables.into_iter().map(A::into_task).collect()
 }
 
-/// The tasks of a gather. They stay in the `Vec` until all are done: then their outcomes
-/// are collected in order, into the same allocation when the values fit (no allocation,
-/// no copy for small values). Dropped before the gather returned, it cancels the tasks
-/// not done.
-struct Pending<T> {
-    tasks: Vec<Task<T>>,
-    /// `tasks[..next]` are done.
+/// A task of a gather, then its value once the gather took its outcome.
+enum Slot<T, V> {
+    Task(Task<T>),
+    Value(V),
+}
+
+/// The tasks of a gather, in order. Each one's outcome is taken as soon as the tasks before
+/// it are done, and its slot of the `Vec` holds the value from then on; at the end the
+/// values are collected out of the same allocation when they fit in a slot (no allocation
+/// for small values). Dropped before the gather returned, it cancels the tasks not done.
+struct Pending<T, V> {
+    slots: Vec<Slot<T, V>>,
+    /// `slots[..next]` hold values, `slots[next..]` tasks.
     next: usize,
     returned: bool,
 }
 
-impl<T> Pending<T> {
+impl<T, V> Pending<T, V> {
     fn new(tasks: Vec<Task<T>>) -> Self {
         Pending {
-            tasks,
+            // In place when a slot is no larger than a task.
+            slots: tasks.into_iter().map(Slot::Task).collect(),
             next: 0,
             returned: false,
         }
     }
 
-    /// Ready once every task is done; otherwise `cx` is woken when the first task not done
-    /// is.
-    fn poll_all_done(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        while let Some(task) = self.tasks.get_mut(self.next) {
-            std::task::ready!(task.poll_done(cx));
+    /// Takes the outcomes of the tasks in order as they are done, each turned into a value
+    /// by `value`: `Ready(Ok)` once all are, `Ready(Err)` at the first that `value` refuses,
+    /// otherwise `Pending` with `cx` woken when the first task not done is.
+    fn poll_values<E>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut value: impl FnMut(Result<T, TaskError>) -> Result<V, E>,
+    ) -> Poll<Result<(), E>> {
+        while let Some(slot) = self.slots.get_mut(self.next) {
+            let Slot::Task(task) = slot else {
+                unreachable!("the slots after `next` hold tasks");
+            };
+            let outcome = std::task::ready!(task.poll_outcome(cx));
+            *slot = Slot::Value(value(outcome)?);
             self.next += 1;
         }
-        Poll::Ready(())
+        Poll::Ready(Ok(()))
     }
 
-    /// The tasks not known to be done yet.
-    fn rest(&self) -> &[Task<T>] {
-        &self.tasks[self.next..]
+    /// The tasks whose outcomes have not been taken (the first of them included).
+    fn tasks(&self) -> impl Iterator<Item = &Task<T>> {
+        self.slots[self.next..]
+            .iter()
+            .filter_map(|slot| match slot {
+                Slot::Task(task) => Some(task),
+                Slot::Value(_) => None,
+            })
     }
 
-    /// The gather returns: the tasks, every one of them done.
-    fn finish(&mut self) -> Vec<Task<T>> {
+    /// The gather returns the values (every task's outcome was taken).
+    fn values(&mut self) -> Vec<V> {
         self.returned = true;
-        std::mem::take(&mut self.tasks)
+        std::mem::take(&mut self.slots)
+            .into_iter()
+            .map(|slot| match slot {
+                Slot::Value(value) => value,
+                Slot::Task(_) => unreachable!("every outcome was taken"),
+            })
+            .collect()
     }
 
     /// The gather returns `e` before the tasks are all done: the others go on running (as
@@ -204,17 +231,17 @@ impl<T> Pending<T> {
     /// exceptions of its other children).
     fn fail<E>(&mut self, e: E) -> E {
         self.returned = true;
-        for task in &self.tasks {
+        for task in self.tasks() {
             task.cell().mark_retrieved();
         }
         e
     }
 }
 
-impl<T> Drop for Pending<T> {
+impl<T, V> Drop for Pending<T, V> {
     fn drop(&mut self) {
         if !self.returned {
-            for task in self.rest() {
+            for task in self.tasks() {
                 task.cancel();
             }
         }
@@ -295,8 +322,8 @@ where
     A::Future: TryFuture,
 {
     Tasks {
-        pending: Pending<A::TaskValue>,
-        /// Set at the first poll: tells when a task fails.
+        pending: Pending<A::TaskValue, <A::Future as TryFuture>::Ok>,
+        /// Set once a task kept the gather waiting: tells when one of the others fails.
         failure: Option<Arc<FailureSignal>>,
     },
     Futures(Pin<Box<TryJoinAll<A::Future>>>),
@@ -322,38 +349,42 @@ where
             GatherInner::Futures(join) => return join.as_mut().poll(cx),
             GatherInner::Tasks { pending, failure } => (pending, failure),
         };
-        // Have every task tell if it fails, so that a failure is reported at once (as
-        // Python's gather does), whatever the tasks before it are doing.
+        match pending.poll_values(cx, A::task_output) {
+            Poll::Ready(Ok(())) => return Poll::Ready(Ok(pending.values())),
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(pending.fail(e))),
+            Poll::Pending => {}
+        }
+        // The first task not done keeps the gather waiting: have the ones after it tell if
+        // they fail, so that a failure is reported at once (as Python's gather does).
         let mut failed = false;
         let signal = failure.get_or_insert_with(|| {
             let signal = Arc::new(FailureSignal::default());
-            for task in pending.rest() {
-                failed |= !task.cell().watch_failure(&signal) && task.cell().failed();
+            let others = &pending.slots[pending.next + 1..];
+            for batch in others.chunks(16) {
+                // Bring the batch's cells into the cache together (see `Cell::touch`).
+                let touched = batch.iter().filter(|slot| match slot {
+                    Slot::Task(task) => task.cell().touch(),
+                    Slot::Value(_) => false,
+                });
+                std::hint::black_box(touched.count());
+                for slot in batch {
+                    if let Slot::Task(task) = slot {
+                        failed |= !task.cell().watch_failure(&signal) && task.cell().failed();
+                    }
+                }
             }
             signal
         });
-        let all_done = pending.poll_all_done(cx).is_ready();
         if signal.poll_failed(cx) || failed {
             // The first failed task, in order.
-            for task in &pending.tasks {
-                if task.cell().failed()
-                    && let Some(Err(e)) = task.cell().take()
-                    && let Err(e) = A::task_output(Err(e))
-                {
-                    return Poll::Ready(Err(pending.fail(e)));
-                }
+            let failed = pending.tasks().find(|task| task.cell().failed());
+            if let Some(Err(e)) = failed.and_then(|task| task.cell().take())
+                && let Err(e) = A::task_output(Err(e))
+            {
+                return Poll::Ready(Err(pending.fail(e)));
             }
         }
-        if !all_done {
-            return Poll::Pending;
-        }
-        Poll::Ready(
-            pending
-                .finish()
-                .into_iter()
-                .map(|task| A::task_output(take_outcome(task)))
-                .collect(),
-        )
+        Poll::Pending
     }
 }
 
@@ -365,7 +396,7 @@ where
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Gather");
         if let GatherInner::Tasks { pending, .. } = &self.inner {
-            d.field("pending", &pending.rest().len());
+            d.field("pending", &pending.tasks().count());
         }
         d.finish_non_exhaustive()
     }
@@ -423,7 +454,7 @@ pub struct GatherAll<A: Awaitable> {
 }
 
 enum GatherAllInner<A: Awaitable> {
-    Tasks(Pending<A::TaskValue>),
+    Tasks(Pending<A::TaskValue, A::Output>),
     Futures(Pin<Box<JoinAll<A::Future>>>),
 }
 
@@ -437,14 +468,10 @@ impl<A: Awaitable> Future for GatherAll<A> {
         match &mut self.get_mut().inner {
             GatherAllInner::Futures(join) => join.as_mut().poll(cx),
             GatherAllInner::Tasks(pending) => {
-                std::task::ready!(pending.poll_all_done(cx));
-                Poll::Ready(
-                    pending
-                        .finish()
-                        .into_iter()
-                        .map(|task| A::task_output(take_outcome(task)))
-                        .collect(),
-                )
+                let all =
+                    pending.poll_values(cx, |outcome| Ok::<_, Infallible>(A::task_output(outcome)));
+                std::task::ready!(all).unwrap_or_else(|never| match never {});
+                Poll::Ready(pending.values())
             }
         }
     }
@@ -454,7 +481,7 @@ impl<A: Awaitable> fmt::Debug for GatherAll<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("GatherAll");
         if let GatherAllInner::Tasks(pending) = &self.inner {
-            d.field("pending", &pending.rest().len());
+            d.field("pending", &pending.tasks().count());
         }
         d.finish_non_exhaustive()
     }
