@@ -505,6 +505,38 @@ fn a_gather_of_tasks_sees_failures_that_came_before_it_and_cancellations() {
 }
 
 #[test]
+fn a_gather_on_a_multi_thread_loop_reports_a_failure_while_the_first_task_waits() {
+    let event_loop = EventLoop::multi_thread(2);
+    for round in 0..50 {
+        let err = event_loop.run_until_complete(async move {
+            let (release, released) = tokio::sync::oneshot::channel::<()>();
+            let first = asyncio::create_task(async move {
+                let _ = released.await;
+                0
+            });
+            // The others finish on the workers while the gather sets its watch.
+            let mut tasks = vec![first];
+            tasks.extend((1..200).map(|i| {
+                asyncio::create_task(async move {
+                    if i == 150 {
+                        panic!("round {round}");
+                    }
+                    i
+                })
+            }));
+            let gathered = asyncio::wait_for(asyncio::gather(tasks), WAIT).await;
+            let _ = release.send(());
+            gathered.expect("the failure was reported while the first task waited")
+        });
+        assert_eq!(
+            err.unwrap_err().panic().unwrap().message(),
+            format!("round {round}")
+        );
+    }
+    event_loop.close();
+}
+
+#[test]
 fn a_gather_of_many_tasks_keeps_every_value_in_order() {
     let n = 10_000u64;
     let values = asyncio::run(async move {

@@ -2,12 +2,13 @@
 //! (done, cancelled, result, exception, add_done_callback, cancel) on top of a tokio task.
 #![forbid(unsafe_code)]
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
 use futures_util::FutureExt;
@@ -101,32 +102,83 @@ struct State<T> {
     retrieved: bool,
     callbacks: Vec<Callback<T>>,
     watchers: Vec<Watcher>,
-    /// A gather waiting for this task among others, told if it fails.
-    failure: Option<Arc<FailureSignal>>,
 }
 
 /// How a [`gather`](super::gather) of tasks learns that one of the tasks it is not awaiting
-/// yet failed: one per gather, shared by its tasks' cells (an `Arc` clone each, no
-/// allocation per task).
+/// yet failed. The watch has a key, unique in the process, that it writes into each task's
+/// cell with a plain store (no lock, no reference count per task: the cells of 100k
+/// tasks are written at memory speed); a task that fails looks its key up in [`WATCHES`]
+/// (a failure is rare) and tells the watch.
+pub(crate) struct FailureWatch {
+    key: u64,
+    signal: Arc<FailureSignal>,
+}
+
+/// The live failure watches by key.
+static WATCHES: Mutex<BTreeMap<u64, Weak<FailureSignal>>> =
+    parking_lot::const_mutex(BTreeMap::new());
+
+/// The key of the next failure watch (0 is "no watch").
+static NEXT_WATCH: AtomicU64 = AtomicU64::new(1);
+
 #[derive(Default)]
-pub(crate) struct FailureSignal {
+struct FailureSignal {
     failed: AtomicBool,
     waker: AtomicWaker,
 }
 
-impl FailureSignal {
-    /// Whether a watched task failed; if not, `cx` is woken when one does.
-    pub(crate) fn poll_failed(&self, cx: &Context<'_>) -> bool {
-        if self.failed.load(Ordering::Acquire) {
-            return true;
-        }
-        self.waker.register(cx.waker());
-        self.failed.load(Ordering::Acquire)
+impl FailureWatch {
+    pub(crate) fn new() -> Self {
+        let key = NEXT_WATCH.fetch_add(1, Ordering::Relaxed);
+        let signal = Arc::new(FailureSignal::default());
+        WATCHES.lock().insert(key, Arc::downgrade(&signal));
+        FailureWatch { key, signal }
     }
 
-    fn fail(&self) {
-        self.failed.store(true, Ordering::Release);
-        self.waker.wake();
+    /// Has `cell`'s task tell this watch if it fails. Once every task is watched, call
+    /// [`fence`](FailureWatch::fence) before looking for tasks that failed already.
+    pub(crate) fn watch<T>(&self, cell: &Cell<T>) {
+        cell.watched_by.store(self.key, Ordering::Relaxed);
+    }
+
+    /// Orders the watches set so far before the checks that follow: a task failing now
+    /// either sees its watch or is seen done by a check after this fence (the failing task
+    /// has the matching fence, in [`Cell::finish`]).
+    pub(crate) fn fence(&self) {
+        std::sync::atomic::fence(Ordering::SeqCst);
+    }
+
+    /// Whether a watched task failed since the last call; if not, `cx` is woken when one
+    /// does.
+    pub(crate) fn poll_failed(&self, cx: &Context<'_>) -> bool {
+        if self.signal.failed.swap(false, Ordering::AcqRel) {
+            return true;
+        }
+        self.signal.waker.register(cx.waker());
+        self.signal.failed.swap(false, Ordering::AcqRel)
+    }
+
+    /// Tells the watch of key `key`, if it is still there, that one of its tasks failed.
+    fn notify(key: u64) {
+        let signal = WATCHES.lock().get(&key).and_then(Weak::upgrade);
+        if let Some(signal) = signal {
+            signal.failed.store(true, Ordering::Release);
+            signal.waker.wake();
+        }
+    }
+}
+
+impl Drop for FailureWatch {
+    fn drop(&mut self) {
+        WATCHES.lock().remove(&self.key);
+    }
+}
+
+impl fmt::Debug for FailureWatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FailureWatch")
+            .field("key", &self.key)
+            .finish()
     }
 }
 
@@ -136,6 +188,8 @@ impl FailureSignal {
 pub(crate) struct Cell<T> {
     state: Mutex<State<T>>,
     done: AtomicBool,
+    /// The key of the [`FailureWatch`] to tell if the task fails (0: none).
+    watched_by: AtomicU64,
 }
 
 impl<T> Cell<T> {
@@ -148,9 +202,9 @@ impl<T> Cell<T> {
                 retrieved: false,
                 callbacks: Vec::new(),
                 watchers: Vec::new(),
-                failure: None,
             }),
             done: AtomicBool::new(false),
+            watched_by: AtomicU64::new(0),
         }
     }
 
@@ -160,7 +214,7 @@ impl<T> Cell<T> {
     fn finish(&self, outcome: Result<T, TaskError>) {
         let mut ran_callback = false;
         let failed = outcome.is_err();
-        let (watchers, failure) = loop {
+        let watchers = loop {
             let callbacks = {
                 let mut state = self.state.lock();
                 if state.callbacks.is_empty() {
@@ -168,7 +222,7 @@ impl<T> Cell<T> {
                     state.retrieved |= ran_callback;
                     state.outcome = Some(outcome);
                     state.finished = true;
-                    break (std::mem::take(&mut state.watchers), state.failure.take());
+                    break std::mem::take(&mut state.watchers);
                 }
                 std::mem::take(&mut state.callbacks)
             };
@@ -190,30 +244,18 @@ impl<T> Cell<T> {
             self.panic()
         };
         self.done.store(true, Ordering::Release);
-        if failed && let Some(failure) = failure {
-            failure.fail();
+        if failed {
+            // Pairs with `FailureWatch::fence`: either the watch's key is seen here, or the
+            // gather sees this task done after setting it.
+            std::sync::atomic::fence(Ordering::SeqCst);
+            let key = self.watched_by.load(Ordering::Relaxed);
+            if key != 0 {
+                FailureWatch::notify(key);
+            }
         }
         for watcher in watchers {
             watcher(panic.as_ref());
         }
-    }
-
-    /// Has `signal` told when the task fails. Returns `false`, registering nothing, if the
-    /// task is already done.
-    pub(crate) fn watch_failure(&self, signal: &Arc<FailureSignal>) -> bool {
-        let mut state = self.state.lock();
-        if state.finished {
-            return false;
-        }
-        state.failure = Some(Arc::clone(signal));
-        true
-    }
-
-    /// Reads the lock word: a plain load that brings the cell into the cache. Reading a
-    /// batch of cells this way before locking each lets their cache misses overlap (a
-    /// locked instruction waits for every earlier memory access).
-    pub(crate) fn touch(&self) -> bool {
-        self.state.is_locked()
     }
 
     /// Whether the task is done and its outcome, still stored, is a failure.

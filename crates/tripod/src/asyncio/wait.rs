@@ -16,7 +16,7 @@ use futures_util::future::{JoinAll, TryJoinAll};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::task::{FailureSignal, Task, TaskError, TaskJoin, take_outcome};
+use super::task::{FailureWatch, Task, TaskError, TaskJoin, take_outcome};
 
 /// Suspends the current task for `delay`: Python's `asyncio.sleep`. `sleep(Duration::ZERO)`
 /// yields to the other ready tasks once, as `asyncio.sleep(0)` does.
@@ -324,7 +324,7 @@ where
     Tasks {
         pending: Pending<A::TaskValue, <A::Future as TryFuture>::Ok>,
         /// Set once a task kept the gather waiting: tells when one of the others fails.
-        failure: Option<Arc<FailureSignal>>,
+        failure: Option<FailureWatch>,
     },
     Futures(Pin<Box<TryJoinAll<A::Future>>>),
 }
@@ -357,25 +357,17 @@ where
         // The first task not done keeps the gather waiting: have the ones after it tell if
         // they fail, so that a failure is reported at once (as Python's gather does).
         let mut failed = false;
-        let signal = failure.get_or_insert_with(|| {
-            let signal = Arc::new(FailureSignal::default());
-            let others = &pending.slots[pending.next + 1..];
-            for batch in others.chunks(16) {
-                // Bring the batch's cells into the cache together (see `Cell::touch`).
-                let touched = batch.iter().filter(|slot| match slot {
-                    Slot::Task(task) => task.cell().touch(),
-                    Slot::Value(_) => false,
-                });
-                std::hint::black_box(touched.count());
-                for slot in batch {
-                    if let Slot::Task(task) = slot {
-                        failed |= !task.cell().watch_failure(&signal) && task.cell().failed();
-                    }
-                }
+        let watch = failure.get_or_insert_with(|| {
+            let watch = FailureWatch::new();
+            let others = || pending.tasks().skip(1);
+            for task in others() {
+                watch.watch(task.cell());
             }
-            signal
+            watch.fence();
+            failed = others().any(|task| task.cell().failed());
+            watch
         });
-        if signal.poll_failed(cx) || failed {
+        if watch.poll_failed(cx) || failed {
             // The first failed task, in order.
             let failed = pending.tasks().find(|task| task.cell().failed());
             if let Some(Err(e)) = failed.and_then(|task| task.cell().take())
