@@ -447,10 +447,12 @@ where
     let completer = Completer {
         cell: Some(Arc::clone(&cell)),
     };
-    let join = handle.spawn(async move {
-        let outcome = AssertUnwindSafe(future).catch_unwind().await;
+    // A combinator rather than an `async` block: the block would keep `future` twice (as
+    // its capture and as the awaited `CatchUnwind`), and a larger tokio task is a larger
+    // allocation.
+    let join = handle.spawn(AssertUnwindSafe(future).catch_unwind().map(move |outcome| {
         completer.complete(outcome.map_err(|p| TaskError::Panicked(PanicError::from_payload(p))));
-    });
+    }));
     Task { cell, join }
 }
 
