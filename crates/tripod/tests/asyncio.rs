@@ -415,6 +415,161 @@ fn dropping_a_gather_cancels_its_tasks() {
 }
 
 #[test]
+fn dropping_a_failing_gather_cancels_its_tasks_too() {
+    paused(async {
+        let (tx, rx) = mpsc::channel();
+        let tasks: Vec<_> = (0..3)
+            .map(|_| {
+                let tx = tx.clone();
+                asyncio::create_task(async move {
+                    let _guard = DropSignal(tx, "child cancelled");
+                    asyncio::sleep(LONG).await;
+                })
+            })
+            .collect();
+        let timed_out = asyncio::wait_for(asyncio::gather(tasks), Duration::from_secs(1)).await;
+        assert_eq!(timed_out.unwrap_err(), TimeoutError);
+        asyncio::sleep(Duration::ZERO).await;
+        assert_eq!(rx.try_iter().count(), 3);
+    });
+}
+
+#[test]
+fn a_gather_of_tasks_reports_a_later_failure_at_once_and_leaves_the_others_running() {
+    paused(async {
+        let (tx, rx) = mpsc::channel();
+        let start = tokio::time::Instant::now();
+        let slow = asyncio::create_task(async move {
+            asyncio::sleep(LONG).await;
+            tx.send("slow finished").unwrap();
+            1
+        });
+        let failing = asyncio::create_task(async {
+            asyncio::sleep(Duration::from_millis(5)).await;
+            panic!("second fails")
+        });
+        let quick = asyncio::create_task(async { 3 });
+        let err = asyncio::gather([slow, failing, quick]).await.unwrap_err();
+        assert_eq!(err.panic().unwrap().message(), "second fails");
+        // Reported when it happened, not after the first task (on the paused clock).
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(5) && elapsed < WAIT,
+            "{elapsed:?}"
+        );
+        // The first task was not cancelled: it goes on and finishes.
+        asyncio::sleep(LONG).await;
+        assert_eq!(rx.try_recv(), Ok("slow finished"));
+    });
+}
+
+#[test]
+fn a_gather_of_tasks_sees_failures_that_came_before_it_and_cancellations() {
+    paused(async {
+        let start = tokio::time::Instant::now();
+        let failed = asyncio::create_task(async { panic!("early") });
+        asyncio::sleep(Duration::ZERO).await;
+        assert!(failed.done());
+        let slow = asyncio::create_task(asyncio::sleep(LONG));
+        let failed_unit = asyncio::create_task(async move {
+            let _ = failed.await;
+        });
+        let gathered = asyncio::gather([slow, failed_unit]).await;
+        assert_eq!(
+            gathered,
+            Ok(vec![(), ()]),
+            "a task that awaited a failure succeeds"
+        );
+        assert!(start.elapsed() >= LONG);
+
+        let start = tokio::time::Instant::now();
+        let done_failing = asyncio::create_task(async { panic!("before the gather") });
+        let slow = asyncio::create_task(async {
+            asyncio::sleep(LONG).await;
+        });
+        asyncio::sleep(Duration::ZERO).await;
+        let err = asyncio::gather([slow, done_failing]).await.unwrap_err();
+        assert_eq!(err.panic().unwrap().message(), "before the gather");
+        assert!(start.elapsed() < WAIT, "{:?}", start.elapsed());
+
+        let cancelled = asyncio::create_task(std::future::pending::<u8>());
+        let fine = asyncio::create_task(async { 1u8 });
+        cancelled.cancel();
+        assert_eq!(
+            asyncio::gather([fine, cancelled]).await,
+            Err(TaskError::Cancelled)
+        );
+        assert_eq!(asyncio::gather(Vec::<Task<u8>>::new()).await, Ok(vec![]));
+        assert!(asyncio::gather_all(Vec::<Task<u8>>::new()).await.is_empty());
+    });
+}
+
+#[test]
+fn a_gather_on_a_multi_thread_loop_reports_a_failure_while_the_first_task_waits() {
+    let event_loop = EventLoop::multi_thread(2);
+    for round in 0..50 {
+        let err = event_loop.run_until_complete(async move {
+            let (release, released) = tokio::sync::oneshot::channel::<()>();
+            let first = asyncio::create_task(async move {
+                let _ = released.await;
+                0
+            });
+            // The others finish on the workers while the gather sets its watch.
+            let mut tasks = vec![first];
+            tasks.extend((1..200).map(|i| {
+                asyncio::create_task(async move {
+                    if i == 150 {
+                        panic!("round {round}");
+                    }
+                    i
+                })
+            }));
+            let gathered = asyncio::wait_for(asyncio::gather(tasks), WAIT).await;
+            let _ = release.send(());
+            gathered.expect("the failure was reported while the first task waited")
+        });
+        assert_eq!(
+            err.unwrap_err().panic().unwrap().message(),
+            format!("round {round}")
+        );
+    }
+    event_loop.close();
+}
+
+#[test]
+fn a_gather_of_many_tasks_keeps_every_value_in_order() {
+    let n = 10_000u64;
+    let values = asyncio::run(async move {
+        let tasks: Vec<_> = (0..n)
+            .map(|i| {
+                asyncio::create_task(async move {
+                    // Finish out of order: every third task yields first.
+                    if i % 3 == 0 {
+                        asyncio::sleep(Duration::ZERO).await;
+                    }
+                    i * 2
+                })
+            })
+            .collect();
+        asyncio::gather(tasks).await.unwrap()
+    });
+    assert_eq!(values, (0..n).map(|i| i * 2).collect::<Vec<_>>());
+    let outcomes = asyncio::run(async move {
+        let tasks: Vec<_> = (0..n)
+            .map(|i| asyncio::create_task(async move { format!("{i}") }))
+            .collect();
+        asyncio::gather_all(tasks).await
+    });
+    assert_eq!(outcomes.len(), n as usize);
+    assert!(
+        outcomes
+            .iter()
+            .enumerate()
+            .all(|(i, o)| *o == Ok(i.to_string()))
+    );
+}
+
+#[test]
 fn wait_returns_done_and_pending_by_return_when() {
     paused(async {
         let (done, pending) = asyncio::wait(
@@ -1073,6 +1228,8 @@ fn send_sync_contract() {
     send_sync::<LifoQueue<u8>>();
     send_sync::<PriorityQueue<u8>>();
     send_sync::<asyncio::AsCompleted<u8>>();
+    send_sync::<asyncio::Gather<Task<u8>>>();
+    send_sync::<asyncio::GatherAll<Task<u8>>>();
     send_sync::<asyncio::WrapFuture<u8>>();
     send_sync::<TimeoutError>();
     send::<Generator<u8, u8, u8>>();
@@ -1094,5 +1251,7 @@ fn send_sync_contract() {
         None,
     ));
     send_future(TaskGroup::new().join());
+    send_future(asyncio::gather(Vec::<Task<u8>>::new()));
+    send_future(asyncio::gather_all(Vec::<Task<u8>>::new()));
     send_future(Barrier::new(1).wait());
 }

@@ -5,6 +5,7 @@
 
 use crate::scenario::Scenario;
 
+mod asyncio_gather;
 mod asyncio_net;
 mod mplock;
 mod mpqueue;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<&'static Scenario> {
         .chain(mpshared::SCENARIOS)
         .chain(mpqueue::SCENARIOS)
         .chain(pool::SCENARIOS)
+        .chain(asyncio_gather::SCENARIOS)
         .chain(asyncio_net::SCENARIOS)
         .collect()
 }

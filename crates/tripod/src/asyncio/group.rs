@@ -157,9 +157,9 @@ impl TaskGroup {
         {
             let mut state = self.shared.state.lock();
             state.running += 1;
-            state.aborts.push(task.abort_handle().clone());
+            state.aborts.push(task.abort_handle());
             if state.failed > 0 {
-                task.abort_handle().abort();
+                task.cancel();
             }
         }
         let shared = Arc::clone(&self.shared);

@@ -105,6 +105,6 @@ pub use process::{AsyncJoinExt, AsyncQueueExt};
 pub use queue::{BaseQueue, LifoQueue, PriorityQueue, Queue};
 pub use task::{Task, TaskError, TaskJoin, create_task, ensure_future};
 pub use wait::{
-    AsCompleted, ReturnWhen, TimeoutError, as_completed, gather, gather_all, results, sleep,
-    sleep_until, wait, wait_for,
+    AsCompleted, Awaitable, Gather, GatherAll, ReturnWhen, TimeoutError, as_completed, gather,
+    gather_all, results, sleep, sleep_until, wait, wait_for,
 };

@@ -2,18 +2,19 @@
 //! (done, cancelled, result, exception, add_done_callback, cancel) on top of a tokio task.
 #![forbid(unsafe_code)]
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
-use event_listener::{Event, EventListener};
 use futures_util::FutureExt;
+use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::PanicError;
 
@@ -103,11 +104,92 @@ struct State<T> {
     watchers: Vec<Watcher>,
 }
 
-/// What the task handle and the running future share.
+/// How a [`gather`](super::gather) of tasks learns that one of the tasks it is not awaiting
+/// yet failed. The watch has a key, unique in the process, that it writes into each task's
+/// cell with a plain store (no lock, no reference count per task: the cells of 100k
+/// tasks are written at memory speed); a task that fails looks its key up in [`WATCHES`]
+/// (a failure is rare) and tells the watch.
+pub(crate) struct FailureWatch {
+    key: u64,
+    signal: Arc<FailureSignal>,
+}
+
+/// The live failure watches by key.
+static WATCHES: Mutex<BTreeMap<u64, Weak<FailureSignal>>> =
+    parking_lot::const_mutex(BTreeMap::new());
+
+/// The key of the next failure watch (0 is "no watch").
+static NEXT_WATCH: AtomicU64 = AtomicU64::new(1);
+
+#[derive(Default)]
+struct FailureSignal {
+    failed: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl FailureWatch {
+    pub(crate) fn new() -> Self {
+        let key = NEXT_WATCH.fetch_add(1, Ordering::Relaxed);
+        let signal = Arc::new(FailureSignal::default());
+        WATCHES.lock().insert(key, Arc::downgrade(&signal));
+        FailureWatch { key, signal }
+    }
+
+    /// Has `cell`'s task tell this watch if it fails. Once every task is watched, call
+    /// [`fence`](FailureWatch::fence) before looking for tasks that failed already.
+    pub(crate) fn watch<T>(&self, cell: &Cell<T>) {
+        cell.watched_by.store(self.key, Ordering::Relaxed);
+    }
+
+    /// Orders the watches set so far before the checks that follow: a task failing now
+    /// either sees its watch or is seen done by a check after this fence (the failing task
+    /// has the matching fence, in [`Cell::finish`]).
+    pub(crate) fn fence(&self) {
+        std::sync::atomic::fence(Ordering::SeqCst);
+    }
+
+    /// Whether a watched task failed since the last call; if not, `cx` is woken when one
+    /// does.
+    pub(crate) fn poll_failed(&self, cx: &Context<'_>) -> bool {
+        if self.signal.failed.swap(false, Ordering::AcqRel) {
+            return true;
+        }
+        self.signal.waker.register(cx.waker());
+        self.signal.failed.swap(false, Ordering::AcqRel)
+    }
+
+    /// Tells the watch of key `key`, if it is still there, that one of its tasks failed.
+    fn notify(key: u64) {
+        let signal = WATCHES.lock().get(&key).and_then(Weak::upgrade);
+        if let Some(signal) = signal {
+            signal.failed.store(true, Ordering::Release);
+            signal.waker.wake();
+        }
+    }
+}
+
+impl Drop for FailureWatch {
+    fn drop(&mut self) {
+        WATCHES.lock().remove(&self.key);
+    }
+}
+
+impl fmt::Debug for FailureWatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FailureWatch")
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+/// What the task handle and the running future share: one allocation per task. An
+/// awaiter is woken through the tokio task's `JoinHandle` (which becomes ready only after
+/// [`Cell::finish`] returned), so the cell needs no wake-up machinery of its own.
 pub(crate) struct Cell<T> {
     state: Mutex<State<T>>,
     done: AtomicBool,
-    event: Event,
+    /// The key of the [`FailureWatch`] to tell if the task fails (0: none).
+    watched_by: AtomicU64,
 }
 
 impl<T> Cell<T> {
@@ -122,14 +204,16 @@ impl<T> Cell<T> {
                 watchers: Vec::new(),
             }),
             done: AtomicBool::new(false),
-            event: Event::new(),
+            watched_by: AtomicU64::new(0),
         }
     }
 
     /// Publishes the outcome: runs the done callbacks first (each sees the outcome), then
-    /// stores it, wakes the awaiters and tells the watchers.
+    /// stores it and tells the watchers. (The awaiter is woken by the tokio task's
+    /// completion, which comes after this returns.)
     fn finish(&self, outcome: Result<T, TaskError>) {
         let mut ran_callback = false;
+        let failed = outcome.is_err();
         let watchers = loop {
             let callbacks = {
                 let mut state = self.state.lock();
@@ -160,10 +244,23 @@ impl<T> Cell<T> {
             self.panic()
         };
         self.done.store(true, Ordering::Release);
-        self.event.notify(usize::MAX);
+        if failed {
+            // Pairs with `FailureWatch::fence`: either the watch's key is seen here, or the
+            // gather sees this task done after setting it.
+            std::sync::atomic::fence(Ordering::SeqCst);
+            let key = self.watched_by.load(Ordering::Relaxed);
+            if key != 0 {
+                FailureWatch::notify(key);
+            }
+        }
         for watcher in watchers {
             watcher(panic.as_ref());
         }
+    }
+
+    /// Whether the task is done and its outcome, still stored, is a failure.
+    pub(crate) fn failed(&self) -> bool {
+        self.is_done() && matches!(self.state.lock().outcome, Some(Err(_)))
     }
 
     /// Runs `watcher` once the task is done (at once if it is).
@@ -199,7 +296,7 @@ impl<T> Cell<T> {
     }
 
     /// Moves the outcome out, if finished.
-    fn take(&self) -> Option<Result<T, TaskError>> {
+    pub(crate) fn take(&self) -> Option<Result<T, TaskError>> {
         if !self.is_done() {
             return None;
         }
@@ -286,7 +383,9 @@ impl<T> Drop for Completer<T> {
 /// ```
 pub struct Task<T> {
     cell: Arc<Cell<T>>,
-    abort: AbortHandle,
+    /// The tokio task running the future (it outputs `()`: the outcome goes to `cell`).
+    /// Polled only to be woken when the task completes; aborting it cancels the task.
+    join: JoinHandle<()>,
 }
 
 /// Schedules `future` on the running loop and returns its [`Task`]: Python's
@@ -348,14 +447,13 @@ where
     let completer = Completer {
         cell: Some(Arc::clone(&cell)),
     };
-    let join = handle.spawn(async move {
-        let outcome = AssertUnwindSafe(future).catch_unwind().await;
+    // A combinator rather than an `async` block: the block would keep `future` twice (as
+    // its capture and as the awaited `CatchUnwind`), and a larger tokio task is a larger
+    // allocation.
+    let join = handle.spawn(AssertUnwindSafe(future).catch_unwind().map(move |outcome| {
         completer.complete(outcome.map_err(|p| TaskError::Panicked(PanicError::from_payload(p))));
-    });
-    Task {
-        cell,
-        abort: join.abort_handle(),
-    }
+    }));
+    Task { cell, join }
 }
 
 impl<T> Task<T> {
@@ -412,7 +510,7 @@ impl<T> Task<T> {
         if self.done() {
             return false;
         }
-        self.abort.abort();
+        self.join.abort();
         true
     }
 
@@ -508,8 +606,28 @@ impl<T> Task<T> {
         &self.cell
     }
 
-    pub(crate) fn abort_handle(&self) -> &AbortHandle {
-        &self.abort
+    /// Takes the outcome if the task is done; otherwise arranges for `cx` to be woken when
+    /// it is. Once this returned `Ready` it must not be called again (the outcome is gone).
+    pub(crate) fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
+        if let Some(outcome) = self.cell.take() {
+            return Poll::Ready(outcome);
+        }
+        // The tokio task completes only after its future published the outcome (or, if
+        // aborted or shut down, after dropping the future published `Cancelled`), so once
+        // the join handle is ready the cell is done.
+        match Pin::new(&mut self.join).poll(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(_) => Poll::Ready(
+                self.cell
+                    .take()
+                    .expect("a completed task has published its outcome"),
+            ),
+        }
+    }
+
+    /// A handle that cancels the task, for holders of many (a task group).
+    pub(crate) fn abort_handle(&self) -> AbortHandle {
+        self.join.abort_handle()
     }
 }
 
@@ -523,7 +641,7 @@ impl<T> fmt::Debug for Task<T> {
             "finished"
         };
         f.debug_struct("Task")
-            .field("id", &self.abort.id())
+            .field("id", &self.join.id())
             .field("state", &state)
             .finish()
     }
@@ -535,10 +653,7 @@ impl<T> IntoFuture for Task<T> {
 
     /// Awaits the task. Dropping the await before the task finishes cancels the task.
     fn into_future(self) -> TaskJoin<T> {
-        TaskJoin {
-            task: Some(self),
-            listener: None,
-        }
+        TaskJoin { task: Some(self) }
     }
 }
 
@@ -561,33 +676,22 @@ impl<T> IntoFuture for Task<T> {
 /// ```
 pub struct TaskJoin<T> {
     task: Option<Task<T>>,
-    listener: Option<EventListener>,
 }
 
 impl<T> Future for TaskJoin<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let task = this
+        let task = self
             .task
-            .as_ref()
+            .as_mut()
             .expect("TaskJoin polled after completion");
-        loop {
-            if let Some(outcome) = task.cell.take() {
-                this.task = None;
-                this.listener = None;
-                return Poll::Ready(outcome);
+        match task.poll_outcome(cx) {
+            Poll::Ready(outcome) => {
+                self.task = None;
+                Poll::Ready(outcome)
             }
-            match &mut this.listener {
-                None => this.listener = Some(task.cell.event.listen()),
-                Some(listener) => {
-                    if Pin::new(listener).poll(cx).is_pending() {
-                        return Poll::Pending;
-                    }
-                    this.listener = None;
-                }
-            }
+            Poll::Pending => Poll::Pending,
         }
     }
 }
@@ -619,8 +723,12 @@ pub(crate) fn take_outcome<T>(task: Task<T>) -> Result<T, TaskError> {
 mod tests {
     use super::*;
 
+    /// The tests that count warnings, one at a time (the counter is global).
+    static WARNINGS: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+
     #[test]
     fn an_unretrieved_panic_warns_once_and_a_retrieved_one_does_not() {
+        let _serial = WARNINGS.lock();
         let before = UNRETRIEVED_WARNINGS.load(Ordering::SeqCst);
         crate::asyncio::run(async {
             let ignored = create_task(async { panic!("nobody looks") });
@@ -630,5 +738,26 @@ mod tests {
             assert!(seen.exception().is_some());
         });
         assert_eq!(UNRETRIEVED_WARNINGS.load(Ordering::SeqCst), before + 1);
+    }
+
+    #[test]
+    fn a_failed_gather_retrieves_the_failures_of_its_other_tasks() {
+        let _serial = WARNINGS.lock();
+        let before = UNRETRIEVED_WARNINGS.load(Ordering::SeqCst);
+        crate::asyncio::run(async {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let first = create_task(async { panic!("first") });
+            let later = create_task(async move {
+                let _ = rx.await;
+                panic!("later")
+            });
+            let err = crate::asyncio::gather([first, later]).await.unwrap_err();
+            assert_eq!(err.panic().unwrap().message(), "first");
+            // `later` fails after the gather returned, and nobody holds it any more.
+            tx.send(()).unwrap();
+            crate::asyncio::sleep(std::time::Duration::ZERO).await;
+            crate::asyncio::sleep(std::time::Duration::ZERO).await;
+        });
+        assert_eq!(UNRETRIEVED_WARNINGS.load(Ordering::SeqCst), before);
     }
 }

@@ -1,6 +1,7 @@
 //! Waiting for many awaitables: `gather`, `wait`, `as_completed`, `wait_for`, `sleep`.
 #![forbid(unsafe_code)]
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -10,11 +11,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use event_listener::Event;
-use futures_core::Stream;
+use futures_core::{Stream, TryFuture};
+use futures_util::future::{JoinAll, TryJoinAll};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::task::{Task, TaskError, take_outcome};
+use super::task::{FailureWatch, Task, TaskError, TaskJoin, take_outcome};
 
 /// Suspends the current task for `delay`: Python's `asyncio.sleep`. `sleep(Duration::ZERO)`
 /// yields to the other ready tasks once, as `asyncio.sleep(0)` does.
@@ -62,14 +64,200 @@ pub async fn sleep_until(deadline: Instant) {
     tokio::time::sleep_until(deadline).await;
 }
 
+/// What [`gather`] and [`gather_all`] wait for: a [`Task`], or any future.
+///
+/// Implemented for [`Task<T>`](Task) (its output is `Result<T, TaskError>`) and for every
+/// [`Future`]; sealed, so nothing else implements it. The two are gathered differently:
+/// tasks run on the loop by themselves, so a gather of tasks awaits them in order and costs
+/// no allocation per task, while plain futures run inside the gather, which polls them
+/// concurrently.
+///
+/// ```
+/// use tripod::asyncio::{self, Awaitable, TaskError};
+///
+/// fn output<A: Awaitable>(_: &A) -> &'static str {
+///     std::any::type_name::<A::Output>()
+/// }
+///
+/// asyncio::run(async {
+///     let task = asyncio::create_task(async { 1u8 });
+///     assert_eq!(output(&task), std::any::type_name::<Result<u8, TaskError>>());
+///     assert_eq!(output(&async { 'x' }), "char");
+///     assert_eq!(task.await, Ok(1));
+/// });
+/// ```
+pub trait Awaitable: sealed::Sealed + Sized {
+    /// What awaiting it gives: `Result<T, TaskError>` for a `Task<T>`, a future's output.
+    type Output;
+    #[doc(hidden)]
+    type TaskValue;
+    #[doc(hidden)]
+    type Future: Future<Output = Self::Output>;
+    #[doc(hidden)]
+    const IS_TASK: bool;
+    #[doc(hidden)]
+    fn into_task(self) -> Task<Self::TaskValue>;
+    #[doc(hidden)]
+    fn into_plain_future(self) -> Self::Future;
+    #[doc(hidden)]
+    fn task_output(outcome: Result<Self::TaskValue, TaskError>) -> Self::Output;
+}
+
+mod sealed {
+    /// Keeps [`Awaitable`](super::Awaitable) to tasks and futures.
+    pub trait Sealed {}
+
+    impl<F: std::future::Future> Sealed for F {}
+    impl<T> Sealed for super::Task<T> {}
+}
+
+impl<F: Future> Awaitable for F {
+    type Output = F::Output;
+    type TaskValue = Infallible;
+    type Future = F;
+    const IS_TASK: bool = false;
+
+    fn into_task(self) -> Task<Infallible> {
+        unreachable!("a future is never gathered as a task")
+    }
+
+    fn into_plain_future(self) -> F {
+        self
+    }
+
+    fn task_output(outcome: Result<Infallible, TaskError>) -> F::Output {
+        match outcome {
+            Ok(never) => match never {},
+            Err(_) => unreachable!("a future is never gathered as a task"),
+        }
+    }
+}
+
+impl<T> Awaitable for Task<T> {
+    type Output = Result<T, TaskError>;
+    type TaskValue = T;
+    type Future = TaskJoin<T>;
+    const IS_TASK: bool = true;
+
+    fn into_task(self) -> Task<T> {
+        self
+    }
+
+    fn into_plain_future(self) -> TaskJoin<T> {
+        self.into_future()
+    }
+
+    fn task_output(outcome: Result<T, TaskError>) -> Result<T, TaskError> {
+        outcome
+    }
+}
+
+/// The tasks of `awaitables`, all tasks (a `Vec` of tasks is reused in place: neither
+/// copied nor reallocated).
+fn tasks<A: Awaitable>(awaitables: impl IntoIterator<Item = A>) -> Vec<Task<A::TaskValue>> {
+    awaitables.into_iter().map(A::into_task).collect()
+}
+
+/// A task of a gather, then its value once the gather took its outcome.
+enum Slot<T, V> {
+    Task(Task<T>),
+    Value(V),
+}
+
+/// The tasks of a gather, in order. Each one's outcome is taken as soon as the tasks before
+/// it are done, and its slot of the `Vec` holds the value from then on; at the end the
+/// values are collected out of the same allocation when they fit in a slot (no allocation
+/// for small values). Dropped before the gather returned, it cancels the tasks not done.
+struct Pending<T, V> {
+    slots: Vec<Slot<T, V>>,
+    /// `slots[..next]` hold values, `slots[next..]` tasks.
+    next: usize,
+    returned: bool,
+}
+
+impl<T, V> Pending<T, V> {
+    fn new(tasks: Vec<Task<T>>) -> Self {
+        Pending {
+            // In place when a slot is no larger than a task.
+            slots: tasks.into_iter().map(Slot::Task).collect(),
+            next: 0,
+            returned: false,
+        }
+    }
+
+    /// Takes the outcomes of the tasks in order as they are done, each turned into a value
+    /// by `value`: `Ready(Ok)` once all are, `Ready(Err)` at the first that `value` refuses,
+    /// otherwise `Pending` with `cx` woken when the first task not done is.
+    fn poll_values<E>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut value: impl FnMut(Result<T, TaskError>) -> Result<V, E>,
+    ) -> Poll<Result<(), E>> {
+        while let Some(slot) = self.slots.get_mut(self.next) {
+            let Slot::Task(task) = slot else {
+                unreachable!("the slots after `next` hold tasks");
+            };
+            let outcome = std::task::ready!(task.poll_outcome(cx));
+            *slot = Slot::Value(value(outcome)?);
+            self.next += 1;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The tasks whose outcomes have not been taken (the first of them included).
+    fn tasks(&self) -> impl Iterator<Item = &Task<T>> {
+        self.slots[self.next..]
+            .iter()
+            .filter_map(|slot| match slot {
+                Slot::Task(task) => Some(task),
+                Slot::Value(_) => None,
+            })
+    }
+
+    /// The gather returns the values (every task's outcome was taken).
+    fn values(&mut self) -> Vec<V> {
+        self.returned = true;
+        std::mem::take(&mut self.slots)
+            .into_iter()
+            .map(|slot| match slot {
+                Slot::Value(value) => value,
+                Slot::Task(_) => unreachable!("every outcome was taken"),
+            })
+            .collect()
+    }
+
+    /// The gather returns `e` before the tasks are all done: the others go on running (as
+    /// in Python), their failures counted as retrieved (Python's gather retrieves the
+    /// exceptions of its other children).
+    fn fail<E>(&mut self, e: E) -> E {
+        self.returned = true;
+        for task in self.tasks() {
+            task.cell().mark_retrieved();
+        }
+        e
+    }
+}
+
+impl<T, V> Drop for Pending<T, V> {
+    fn drop(&mut self) {
+        if !self.returned {
+            for task in self.tasks() {
+                task.cancel();
+            }
+        }
+    }
+}
+
 /// Runs the awaitables concurrently and returns their values in the order given, or the
 /// first error as soon as one fails: Python's `asyncio.gather(*aws)`.
 ///
 /// Each item is a [`Task`] (whose output is `Result<T, TaskError>`) or any future whose
-/// output is a `Result<T, E>`. Plain futures run inside the gather (concurrently, on the
-/// task awaiting it); tasks run on the loop anyway. As in Python, when one fails the
-/// others are not cancelled (tasks go on running; plain futures are dropped with the
-/// gather). For futures of different types use `futures::join!`/`tokio::join!`.
+/// output is a `Result<T, E>` (see [`Awaitable`]). Plain futures run inside the gather
+/// (concurrently, on the task awaiting it); tasks run on the loop anyway, and the gather
+/// awaits them in order, told at once if a later one fails. As in Python, when one fails the
+/// others are not cancelled (tasks go on running, and their failures count as retrieved;
+/// plain futures are dropped with the gather). For futures of different types use
+/// `futures::join!`/`tokio::join!`.
 ///
 /// # Cancel safety
 ///
@@ -92,12 +280,118 @@ pub async fn sleep_until(deadline: Instant) {
 ///     assert!(matches!(asyncio::gather(fails).await, Err(TaskError::Panicked(_))));
 /// });
 /// ```
-pub fn gather<I, T, E>(awaitables: I) -> impl Future<Output = Result<Vec<T>, E>>
+pub fn gather<I, T, E>(awaitables: I) -> Gather<I::Item>
 where
     I: IntoIterator,
-    I::Item: IntoFuture<Output = Result<T, E>>,
+    I::Item: Awaitable<Output = Result<T, E>>,
 {
-    futures_util::future::try_join_all(awaitables.into_iter().map(IntoFuture::into_future))
+    let inner = if I::Item::IS_TASK {
+        GatherInner::Tasks {
+            pending: Pending::new(tasks(awaitables)),
+            failure: None,
+        }
+    } else {
+        let futures = awaitables.into_iter().map(Awaitable::into_plain_future);
+        GatherInner::Futures(Box::pin(futures_util::future::try_join_all(futures)))
+    };
+    Gather { inner }
+}
+
+/// The future of [`gather`].
+///
+/// ```
+/// use tripod::asyncio::{self, Gather, Task};
+///
+/// asyncio::run(async {
+///     let gather: Gather<Task<u32>> = asyncio::gather([asyncio::create_task(async { 3 })]);
+///     assert_eq!(gather.await, Ok(vec![3]));
+/// });
+/// ```
+#[must_use = "a gather does nothing unless awaited"]
+pub struct Gather<A>
+where
+    A: Awaitable,
+    A::Future: TryFuture,
+{
+    inner: GatherInner<A>,
+}
+
+enum GatherInner<A>
+where
+    A: Awaitable,
+    A::Future: TryFuture,
+{
+    Tasks {
+        pending: Pending<A::TaskValue, <A::Future as TryFuture>::Ok>,
+        /// Set once a task kept the gather waiting: tells when one of the others fails.
+        failure: Option<FailureWatch>,
+    },
+    Futures(Pin<Box<TryJoinAll<A::Future>>>),
+}
+
+// Nothing in a gather is pinned in place (the plain futures are boxed).
+impl<A> Unpin for Gather<A>
+where
+    A: Awaitable,
+    A::Future: TryFuture,
+{
+}
+
+impl<A, T, E> Future for Gather<A>
+where
+    A: Awaitable<Output = Result<T, E>>,
+    A::Future: TryFuture<Ok = T, Error = E>,
+{
+    type Output = Result<Vec<T>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (pending, failure) = match &mut self.get_mut().inner {
+            GatherInner::Futures(join) => return join.as_mut().poll(cx),
+            GatherInner::Tasks { pending, failure } => (pending, failure),
+        };
+        match pending.poll_values(cx, A::task_output) {
+            Poll::Ready(Ok(())) => return Poll::Ready(Ok(pending.values())),
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(pending.fail(e))),
+            Poll::Pending => {}
+        }
+        // The first task not done keeps the gather waiting: have the ones after it tell if
+        // they fail, so that a failure is reported at once (as Python's gather does).
+        let mut failed = false;
+        let watch = failure.get_or_insert_with(|| {
+            let watch = FailureWatch::new();
+            let others = || pending.tasks().skip(1);
+            for task in others() {
+                watch.watch(task.cell());
+            }
+            watch.fence();
+            failed = others().any(|task| task.cell().failed());
+            watch
+        });
+        if watch.poll_failed(cx) || failed {
+            // The first failed task, in order.
+            let failed = pending.tasks().find(|task| task.cell().failed());
+            if let Some(Err(e)) = failed.and_then(|task| task.cell().take())
+                && let Err(e) = A::task_output(Err(e))
+            {
+                return Poll::Ready(Err(pending.fail(e)));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl<A> fmt::Debug for Gather<A>
+where
+    A: Awaitable,
+    A::Future: TryFuture,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Gather");
+        if let GatherInner::Tasks { pending, .. } = &self.inner {
+            d.field("pending", &pending.tasks().count());
+        }
+        d.finish_non_exhaustive()
+    }
 }
 
 /// Runs the awaitables concurrently and returns every outcome, in the order given, failures
@@ -122,12 +416,67 @@ where
 ///     assert_eq!(outcomes[2], Ok(3));
 /// });
 /// ```
-pub fn gather_all<I>(awaitables: I) -> impl Future<Output = Vec<<I::Item as IntoFuture>::Output>>
+pub fn gather_all<I>(awaitables: I) -> GatherAll<I::Item>
 where
     I: IntoIterator,
-    I::Item: IntoFuture,
+    I::Item: Awaitable,
 {
-    futures_util::future::join_all(awaitables.into_iter().map(IntoFuture::into_future))
+    let inner = if I::Item::IS_TASK {
+        GatherAllInner::Tasks(Pending::new(tasks(awaitables)))
+    } else {
+        let futures = awaitables.into_iter().map(Awaitable::into_plain_future);
+        GatherAllInner::Futures(Box::pin(futures_util::future::join_all(futures)))
+    };
+    GatherAll { inner }
+}
+
+/// The future of [`gather_all`].
+///
+/// ```
+/// use tripod::asyncio::{self, GatherAll, Task};
+///
+/// asyncio::run(async {
+///     let all: GatherAll<Task<u32>> = asyncio::gather_all([asyncio::create_task(async { 3 })]);
+///     assert_eq!(all.await, [Ok(3)]);
+/// });
+/// ```
+#[must_use = "a gather does nothing unless awaited"]
+pub struct GatherAll<A: Awaitable> {
+    inner: GatherAllInner<A>,
+}
+
+enum GatherAllInner<A: Awaitable> {
+    Tasks(Pending<A::TaskValue, A::Output>),
+    Futures(Pin<Box<JoinAll<A::Future>>>),
+}
+
+// Nothing in a gather is pinned in place (the plain futures are boxed).
+impl<A: Awaitable> Unpin for GatherAll<A> {}
+
+impl<A: Awaitable> Future for GatherAll<A> {
+    type Output = Vec<A::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().inner {
+            GatherAllInner::Futures(join) => join.as_mut().poll(cx),
+            GatherAllInner::Tasks(pending) => {
+                let all =
+                    pending.poll_values(cx, |outcome| Ok::<_, Infallible>(A::task_output(outcome)));
+                std::task::ready!(all).unwrap_or_else(|never| match never {});
+                Poll::Ready(pending.values())
+            }
+        }
+    }
+}
+
+impl<A: Awaitable> fmt::Debug for GatherAll<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("GatherAll");
+        if let GatherAllInner::Tasks(pending) = &self.inner {
+            d.field("pending", &pending.tasks().count());
+        }
+        d.finish_non_exhaustive()
+    }
 }
 
 /// Runs `awaitable` with a time limit: Python's `asyncio.wait_for`. When the time is up
