@@ -967,6 +967,26 @@ fn semaphores_count_and_the_bounded_one_refuses_extra_releases() {
 }
 
 #[test]
+fn a_bounded_semaphore_refuses_a_release_for_a_permit_a_guard_still_holds() {
+    paused(async {
+        let bounded = BoundedSemaphore::new(1);
+        let held = bounded.acquire().await;
+        // The guard gives its permit back when dropped: a release by hand now would leave
+        // the count at 2, above the bound, once it is.
+        assert!(bounded.release(1).is_err());
+        drop(held);
+        assert_eq!(bounded.value(), 1);
+        // Two guards forgotten, released one by one, up to the bound and no further.
+        let two = BoundedSemaphore::new(2);
+        two.try_acquire().unwrap().forget();
+        two.acquire().await.forget();
+        assert!(two.release(2).is_ok());
+        assert!(two.release(1).is_err());
+        assert_eq!(two.value(), 2);
+    });
+}
+
+#[test]
 fn barrier_trips_reuses_and_a_cancelled_waiter_withdraws() {
     paused(async {
         let barrier = Arc::new(Barrier::new(3));

@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use event_listener::Event as Listeners;
 use parking_lot::Mutex;
@@ -284,6 +284,8 @@ pub struct Semaphore {
 /// ```
 pub struct SemaphoreGuard<'a> {
     permit: SemaphorePermit<'a>,
+    // A bounded semaphore's count of forgotten permits, the only ones `release` may return.
+    forgotten: Option<&'a AtomicUsize>,
 }
 
 impl SemaphoreGuard<'_> {
@@ -304,6 +306,9 @@ impl SemaphoreGuard<'_> {
     /// assert_eq!(sem.value(), 0);
     /// ```
     pub fn forget(self) {
+        if let Some(forgotten) = self.forgotten {
+            forgotten.fetch_add(1, Ordering::AcqRel);
+        }
         self.permit.forget();
     }
 }
@@ -349,7 +354,10 @@ impl Semaphore {
             .acquire()
             .await
             .expect("tripod never closes a semaphore");
-        SemaphoreGuard { permit }
+        SemaphoreGuard {
+            permit,
+            forgotten: None,
+        }
     }
 
     /// Takes a permit if one is free, without waiting.
@@ -359,10 +367,10 @@ impl Semaphore {
     /// assert!(sem.try_acquire().is_none());
     /// ```
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
-        self.inner
-            .try_acquire()
-            .ok()
-            .map(|permit| SemaphoreGuard { permit })
+        self.inner.try_acquire().ok().map(|permit| SemaphoreGuard {
+            permit,
+            forgotten: None,
+        })
     }
 
     /// Adds `n` permits (Python's `sem.release()` is `release(1)`), waking waiters.
@@ -418,6 +426,9 @@ pub struct BoundedSemaphore {
     inner: Semaphore,
     initial: usize,
     releasing: Mutex<()>,
+    // Permits taken and then forgotten: held guards give theirs back when dropped, so only
+    // these may be released by hand without going above `initial`.
+    forgotten: AtomicUsize,
 }
 
 impl BoundedSemaphore {
@@ -431,6 +442,7 @@ impl BoundedSemaphore {
             inner: Semaphore::new(value),
             initial: value,
             releasing: Mutex::new(()),
+            forgotten: AtomicUsize::new(0),
         }
     }
 
@@ -450,7 +462,7 @@ impl BoundedSemaphore {
     /// });
     /// ```
     pub async fn acquire(&self) -> SemaphoreGuard<'_> {
-        self.inner.acquire().await
+        self.bound(self.inner.acquire().await)
     }
 
     /// Takes a permit if one is free.
@@ -460,7 +472,14 @@ impl BoundedSemaphore {
     /// assert!(sem.try_acquire().is_some());
     /// ```
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
-        self.inner.try_acquire()
+        self.inner.try_acquire().map(|guard| self.bound(guard))
+    }
+
+    fn bound<'a>(&'a self, guard: SemaphoreGuard<'a>) -> SemaphoreGuard<'a> {
+        SemaphoreGuard {
+            forgotten: Some(&self.forgotten),
+            ..guard
+        }
     }
 
     /// Gives back `n` permits taken with [`SemaphoreGuard::forget`].
@@ -468,17 +487,28 @@ impl BoundedSemaphore {
     /// # Errors
     ///
     /// [`TooManyReleasesError`] (Python's `ValueError`) if that would raise the count above
-    /// the initial value; then nothing is released.
+    /// the initial value, now or once the guards still held are dropped: `n` is more than
+    /// the permits forgotten and not yet released. Then nothing is released.
     ///
     /// ```
     /// let sem = tripod::asyncio::BoundedSemaphore::new(2);
     /// assert!(sem.release(1).is_err());
+    /// let held = sem.try_acquire().unwrap();
+    /// assert!(sem.release(1).is_err()); // `held` gives its permit back itself
+    /// held.forget();
+    /// assert!(sem.release(1).is_ok());
+    /// assert_eq!(sem.value(), 2);
     /// ```
     pub fn release(&self, n: usize) -> Result<(), TooManyReleasesError> {
         let _one_at_a_time = self.releasing.lock();
-        if self.inner.value() + n > self.initial {
+        // Permits still held by guards come back when the guards drop, so a release may
+        // return only forgotten ones: otherwise the count would go above `initial` later.
+        let forgotten = self.forgotten.load(Ordering::Acquire);
+        if n > forgotten || self.inner.value() + n > self.initial {
             return Err(TooManyReleasesError);
         }
+        // Only releases (one at a time) lower the count; a concurrent `forget` may raise it.
+        self.forgotten.fetch_sub(n, Ordering::AcqRel);
         self.inner.release(n);
         Ok(())
     }
