@@ -177,6 +177,31 @@ fn close_cancels_pending_tasks() {
 }
 
 #[test]
+fn a_loop_closed_or_dropped_inside_another_loops_task_cancels_its_tasks() {
+    asyncio::run(async {
+        for close in [true, false] {
+            let inner = EventLoop::new();
+            let (tx, rx) = mpsc::channel();
+            // Never polled (the inner loop never runs), so the guard is captured, not made.
+            let guard = DropSignal(tx, "dropped");
+            let task = inner.create_task(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            });
+            // Tokio panics when a runtime is dropped in an async context and waits for
+            // its blocking pool; closing (or dropping the last handle) must not.
+            if close {
+                inner.close();
+                assert!(task.cancelled());
+            } else {
+                drop(inner);
+            }
+            assert_eq!(rx.try_recv(), Ok("dropped"));
+        }
+    });
+}
+
+#[test]
 fn a_loop_in_its_own_thread_takes_work_from_other_threads() {
     let event_loop = EventLoop::new();
     let runner = event_loop.clone();

@@ -279,12 +279,13 @@ impl EventLoop {
 
     /// Closes the loop: Python's `loop.close()`. Tasks and callbacks not done are cancelled
     /// (their futures dropped, here, on this thread); blocking jobs of
-    /// [`to_thread`](super::to_thread) are waited for. Closing twice is harmless.
+    /// [`to_thread`](super::to_thread) are waited for, except when closing from inside
+    /// another loop's task (which must not block: the jobs then finish on their own).
+    /// Closing twice is harmless.
     ///
     /// # Panics
     ///
-    /// If the loop is running (Python: "Cannot close a running event loop"), or if called
-    /// from inside another loop's task (tokio cannot drop a runtime there).
+    /// If the loop is running (Python: "Cannot close a running event loop").
     ///
     /// ```
     /// use tripod::asyncio::{EventLoop, TaskError};
@@ -298,7 +299,7 @@ impl EventLoop {
         assert!(!self.is_running(), "cannot close a running event loop");
         self.inner.closed.store(true, Ordering::Release);
         let runtime = self.inner.runtime.lock().take();
-        drop(runtime);
+        shut_down(runtime);
     }
 
     /// The loop's clock: Python's `loop.time()`, as a tokio [`Instant`] (it follows tokio's
@@ -564,6 +565,24 @@ impl fmt::Debug for EventLoop {
             .field("running", &self.is_running())
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        shut_down(self.runtime.get_mut().take());
+    }
+}
+
+/// Drops a loop's runtime, which cancels its tasks. Inside an async context (another loop's
+/// task) tokio refuses to wait for the blocking pool, and panics if asked to: there the
+/// runtime is shut down without waiting for its blocking jobs.
+fn shut_down(runtime: Option<Arc<Runtime>>) {
+    let Some(runtime) = runtime else { return };
+    if tokio::runtime::Handle::try_current().is_err() {
+        drop(runtime);
+    } else if let Ok(runtime) = Arc::try_unwrap(runtime) {
+        runtime.shutdown_background();
     }
 }
 
