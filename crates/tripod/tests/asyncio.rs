@@ -339,6 +339,9 @@ async fn task_after_done(push: impl Fn(&str) + Send + 'static) {
     let done = asyncio::create_task(async { 4 });
     asyncio::sleep(Duration::ZERO).await;
     assert!(done.done());
+    // A panicking callback on a done task is reported, as one run at the finish is, and
+    // does not unwind into the caller.
+    done.add_done_callback(|_| panic!("a bad late callback"));
     done.add_done_callback(move |o| push(&format!("late {}", o.as_ref().unwrap())));
 }
 

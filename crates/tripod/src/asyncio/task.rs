@@ -597,8 +597,14 @@ impl<T> Task<T> {
         state.retrieved = true;
         // The callback cannot reach this task (it is `'static` and `Task` is not `Clone`), so
         // calling it under the lock cannot deadlock.
-        if let Some(outcome) = &state.outcome {
-            callback(outcome);
+        if let Some(outcome) = &state.outcome
+            && let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| callback(outcome)))
+        {
+            // As for a callback run when the task finishes: reported, not propagated.
+            eprintln!(
+                "tripod::asyncio: a task's done callback {}",
+                PanicError::from_payload(payload)
+            );
         }
     }
 
