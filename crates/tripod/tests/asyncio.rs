@@ -135,6 +135,30 @@ fn a_callback_that_panics_does_not_stop_the_loop() {
 }
 
 #[test]
+fn stops_during_one_run_forever_do_not_end_the_next() {
+    let event_loop = EventLoop::new();
+    let handle = event_loop.clone();
+    event_loop.call_soon(move || {
+        handle.stop();
+        handle.stop();
+    });
+    event_loop.run_forever();
+    // The second run lasts until its own stop, several rounds later, not one round.
+    let handle = event_loop.clone();
+    let (tx, rx) = mpsc::channel();
+    event_loop.create_task(async move {
+        for _ in 0..3 {
+            asyncio::sleep(Duration::ZERO).await;
+        }
+        tx.send("ran").unwrap();
+        handle.stop();
+    });
+    event_loop.run_forever();
+    assert_eq!(rx.try_recv(), Ok("ran"));
+    event_loop.close();
+}
+
+#[test]
 fn run_forever_returns_on_stop_from_a_task() {
     let event_loop = EventLoop::new();
     let handle = event_loop.clone();

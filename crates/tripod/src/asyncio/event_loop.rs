@@ -31,6 +31,9 @@ struct Inner {
     handle: tokio::runtime::Handle,
     running: AtomicBool,
     closed: AtomicBool,
+    // Python's `_stopping`: set by `stop`, cleared when `run_forever` returns (a `Notify`
+    // permit alone would outlive the run and end the next `run_forever` at once).
+    stopping: AtomicBool,
     stop: Notify,
 }
 
@@ -162,6 +165,7 @@ impl EventLoop {
             runtime: Mutex::new(Some(Arc::new(runtime))),
             running: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
             stop: Notify::new(),
         });
         *slot.lock() = Arc::downgrade(&inner);
@@ -237,8 +241,17 @@ impl EventLoop {
     pub fn run_forever(&self) {
         let inner = Arc::clone(&self.inner);
         self.run_until_complete(async move {
-            inner.stop.notified().await;
+            loop {
+                let mut notified = std::pin::pin!(inner.stop.notified());
+                notified.as_mut().enable();
+                if inner.stopping.load(Ordering::Acquire) {
+                    break;
+                }
+                notified.await;
+            }
             tokio::task::yield_now().await;
+            // Stops asked for during this run end this run only, as in Python.
+            inner.stopping.store(false, Ordering::Release);
         });
     }
 
@@ -251,7 +264,8 @@ impl EventLoop {
     /// event_loop.run_forever(); // returns at once: stop came first
     /// ```
     pub fn stop(&self) {
-        self.inner.stop.notify_one();
+        self.inner.stopping.store(true, Ordering::Release);
+        self.inner.stop.notify_waiters();
     }
 
     /// Whether a thread is running the loop now: Python's `loop.is_running()`.
