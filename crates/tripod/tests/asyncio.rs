@@ -1273,6 +1273,21 @@ fn a_generator_awaiting_something_else_is_a_clear_panic() {
     g.start();
 }
 
+#[test]
+fn a_generator_whose_body_panicked_is_finished() {
+    let mut g: Generator<u32, u32, ()> = Generator::new(|co| async move {
+        let sent = co.yield_(1).await;
+        assert!(sent < 10, "too big");
+        co.yield_(2).await;
+    });
+    assert_eq!(g.start(), GeneratorState::Yielded(1));
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.send(99)));
+    assert!(panicked.is_err());
+    // As a Python generator that raised: finished, not resumed into a panicked body.
+    assert!(g.is_finished());
+    assert_eq!(g.send(1), Err(GeneratorError::Finished));
+}
+
 // ---- Send/Sync contract ----
 
 #[allow(dead_code)]

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -198,7 +199,8 @@ impl<Y, S, R> Generator<Y, S, R> {
     ///
     /// # Panics
     ///
-    /// If called twice, or if the body awaits something other than `co.yield_`.
+    /// If called twice, or as [`send`](Generator::send) if the body panics or awaits
+    /// something other than `co.yield_`.
     ///
     /// ```
     /// use tripod::asyncio::{Generator, GeneratorState};
@@ -222,7 +224,9 @@ impl<Y, S, R> Generator<Y, S, R> {
     ///
     /// # Panics
     ///
-    /// If the body awaits something other than `co.yield_`.
+    /// If the body panics (the panic goes on to the caller, as an exception out of Python's
+    /// `send`) or awaits something other than `co.yield_`; either way the generator is
+    /// finished then, and a later `send` gives [`GeneratorError::Finished`].
     ///
     /// ```
     /// use tripod::asyncio::{Generator, GeneratorError, GeneratorState};
@@ -257,14 +261,24 @@ impl<Y, S, R> Generator<Y, S, R> {
     fn resume(&mut self) -> GeneratorState<Y, R> {
         let body = self.body.as_mut().expect("resume of a finished generator");
         let mut cx = Context::from_waker(Waker::noop());
-        match body.as_mut().poll(&mut cx) {
-            Poll::Ready(value) => {
+        // A body that panicked cannot be polled again (an `async` block panics then): as a
+        // Python generator that raised, it is finished, and `send` says so.
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().poll(&mut cx)));
+        match polled {
+            Ok(Poll::Ready(value)) => {
                 self.body = None;
                 GeneratorState::Complete(value)
             }
-            Poll::Pending => {
-                let yielded = self.slots.lock().yielded.take();
-                GeneratorState::Yielded(yielded.expect("a generator body may only await co.yield_"))
+            Ok(Poll::Pending) => match self.slots.lock().yielded.take() {
+                Some(yielded) => GeneratorState::Yielded(yielded),
+                None => {
+                    self.body = None;
+                    panic!("a generator body may only await co.yield_")
+                }
+            },
+            Err(payload) => {
+                self.body = None;
+                std::panic::resume_unwind(payload)
             }
         }
     }
