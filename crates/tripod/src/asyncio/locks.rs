@@ -322,6 +322,10 @@ impl fmt::Debug for SemaphoreGuard<'_> {
 impl Semaphore {
     /// A semaphore with `value` permits.
     ///
+    /// # Panics
+    ///
+    /// If `value` is above tokio's limit, `usize::MAX >> 3` permits (Python has none).
+    ///
     /// ```
     /// assert_eq!(tripod::asyncio::Semaphore::new(3).value(), 3);
     /// ```
@@ -374,6 +378,10 @@ impl Semaphore {
     }
 
     /// Adds `n` permits (Python's `sem.release()` is `release(1)`), waking waiters.
+    ///
+    /// # Panics
+    ///
+    /// If the count would go above tokio's limit, `usize::MAX >> 3` permits.
     ///
     /// ```
     /// let sem = tripod::asyncio::Semaphore::new(0);
@@ -433,6 +441,10 @@ pub struct BoundedSemaphore {
 
 impl BoundedSemaphore {
     /// A bounded semaphore with `value` permits, at most.
+    ///
+    /// # Panics
+    ///
+    /// As [`Semaphore::new`].
     ///
     /// ```
     /// assert_eq!(tripod::asyncio::BoundedSemaphore::new(2).value(), 2);
