@@ -17,28 +17,9 @@ use tripod::multiprocessing::{AsyncOptions, Pool, cpu_count};
 const BOUND: u64 = 5_000_000;
 const CHUNK: u64 = 50_000;
 
-/// The number of primes in `lo..hi`, by trial division (deliberately CPU-bound).
-fn count_primes(lo: u64, hi: u64) -> u64 {
-    (lo..hi).filter(|&n| is_prime(n)).count() as u64
-}
-tripod::task!(count_primes);
-
-fn is_prime(n: u64) -> bool {
-    if n < 2 {
-        return false;
-    }
-    if n.is_multiple_of(2) {
-        return n == 2;
-    }
-    let mut d = 3;
-    while d * d <= n {
-        if n.is_multiple_of(d) {
-            return false;
-        }
-        d += 2;
-    }
-    true
-}
+#[path = "support/primes.rs"]
+mod primes;
+use primes::count_primes;
 
 fn chunks() -> Vec<(u64, u64)> {
     (0..BOUND)

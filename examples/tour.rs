@@ -426,29 +426,8 @@ fn processes() {
     println!("a panic in a child process reaches join() as a typed error: {err}");
 }
 
-/// The main act's task: the number of primes in `lo..hi`, by trial division (CPU-bound on
-/// purpose; the algorithm of `examples/pool_primes.rs`).
-fn primes_between(lo: u64, hi: u64) -> u64 {
-    (lo..hi).filter(|&n| is_prime(n)).count() as u64
-}
-tripod::task!(primes_between);
-
-fn is_prime(n: u64) -> bool {
-    if n < 2 {
-        return false;
-    }
-    if n.is_multiple_of(2) {
-        return n == 2;
-    }
-    let mut d = 3;
-    while d * d <= n {
-        if n.is_multiple_of(d) {
-            return false;
-        }
-        d += 2;
-    }
-    true
-}
+#[path = "support/primes.rs"]
+mod primes;
 
 /// The main act: a CPU-heavy job on a process pool, with a progress bar, against the same
 /// job on one process.
@@ -471,7 +450,10 @@ fn process_pool() {
     );
 
     let t0 = Instant::now();
-    let one: u64 = chunks.iter().map(|&(lo, hi)| primes_between(lo, hi)).sum();
+    let one: u64 = chunks
+        .iter()
+        .map(|&(lo, hi)| primes::count_primes(lo, hi))
+        .sum();
     let single = t0.elapsed();
     assert_eq!(one, PRIMES_BELOW_BOUND, "pi({BOUND}) on one process");
     println!("1 process: {one} primes in {:.2} s", single.as_secs_f64());
@@ -482,7 +464,7 @@ fn process_pool() {
     let pool = Pool::new(workers).expect("start the pool");
     let counts = pool
         .starmap_async_with(
-            primes_between,
+            primes::count_primes,
             chunks,
             1,
             AsyncOptions::new().progress_bar(),

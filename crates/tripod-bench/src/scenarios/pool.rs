@@ -190,29 +190,9 @@ fn apply_async(ctx: &mut Ctx<'_>) {
 
 const NUMBERS: Metric = Metric::rate("throughput", "numbers/s");
 
-/// The number of primes in `lo..hi`, by trial division (deliberately CPU-bound): the
-/// algorithm of `examples/pool_primes.rs` and the tour.
-fn count_primes(lo: u64, hi: u64) -> u64 {
-    (lo..hi).filter(|&n| is_prime(n)).count() as u64
-}
-tripod::task!(count_primes);
-
-fn is_prime(n: u64) -> bool {
-    if n < 2 {
-        return false;
-    }
-    if n.is_multiple_of(2) {
-        return n == 2;
-    }
-    let mut d = 3;
-    while d * d <= n {
-        if n.is_multiple_of(d) {
-            return false;
-        }
-        d += 2;
-    }
-    true
-}
+#[path = "../../../../examples/support/primes.rs"]
+mod primes;
+use primes::count_primes;
 
 /// The number of primes below `bound`, by the sieve of Eratosthenes (the check).
 fn sieve_count(bound: u64) -> u64 {
