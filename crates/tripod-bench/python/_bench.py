@@ -108,6 +108,37 @@ def amount(scenario, impl, metric, unit, run):
     _emit_summary(scenario, impl, metric, unit, "lower", samples)
 
 
+def producer_consumer_run(producer, consumer, q, n, patience, what):
+    """One timed run of a producer process feeding a consumer process through `q`.
+
+    Both processes start outside the timing and meet the parent at a Barrier(3); the
+    consumer meets it again at a Barrier(2) after its last message, and sets `ok.value` to
+    1 when it got everything (`what` names that in the assertion). Returns the seconds
+    between the two barriers. Called as `producer(q, start, n)` and
+    `consumer(q, start, done, n, ok)`.
+    """
+    import multiprocessing
+
+    start = multiprocessing.Barrier(3)
+    done = multiprocessing.Barrier(2)
+    ok = multiprocessing.Value("i", 0)
+    procs = [
+        multiprocessing.Process(target=producer, args=(q, start, n)),
+        multiprocessing.Process(target=consumer, args=(q, start, done, n, ok)),
+    ]
+    for p in procs:
+        p.start()
+    start.wait(patience)
+    began = time.perf_counter()
+    done.wait(patience)
+    elapsed = time.perf_counter() - began
+    for p in procs:
+        p.join()
+        assert p.exitcode == 0, p.exitcode
+    assert ok.value == 1, what
+    return elapsed
+
+
 def main(fn):
     """Runs `fn`, turning an unexpected error into a failure the harness reports."""
     try:

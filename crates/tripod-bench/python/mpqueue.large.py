@@ -10,7 +10,6 @@ max_size_bytes of 4 MiB, room for a 1 MiB message pickled; skipped when not impo
 """
 
 import multiprocessing
-import time
 
 import _bench
 
@@ -39,25 +38,8 @@ def consumer(q, start, done, n, ok):
 
 
 def one_run(make_queue, n):
-    q = make_queue()
-    start = multiprocessing.Barrier(3)
-    done = multiprocessing.Barrier(2)
-    ok = multiprocessing.Value("i", 0)
-    procs = [
-        multiprocessing.Process(target=producer, args=(q, start, n)),
-        multiprocessing.Process(target=consumer, args=(q, start, done, n, ok)),
-    ]
-    for p in procs:
-        p.start()
-    start.wait(PATIENCE)
-    began = time.perf_counter()
-    done.wait(PATIENCE)
-    elapsed = time.perf_counter() - began
-    for p in procs:
-        p.join()
-        assert p.exitcode == 0, p.exitcode
-    assert ok.value == 1, "the consumer got every byte"
-    return elapsed
+    return _bench.producer_consumer_run(producer, consumer, make_queue(), n, PATIENCE,
+                                        "the consumer got every byte")
 
 
 def main():

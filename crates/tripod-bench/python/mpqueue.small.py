@@ -10,7 +10,6 @@ Peers: `python` (multiprocessing.Queue, default start method) and `faster-fifo`
 """
 
 import multiprocessing
-import time
 
 import _bench
 
@@ -36,25 +35,8 @@ def consumer(q, start, done, n, ok):
 
 
 def one_run(make_queue, n):
-    q = make_queue()
-    start = multiprocessing.Barrier(3)
-    done = multiprocessing.Barrier(2)
-    ok = multiprocessing.Value("i", 0)
-    procs = [
-        multiprocessing.Process(target=producer, args=(q, start, n)),
-        multiprocessing.Process(target=consumer, args=(q, start, done, n, ok)),
-    ]
-    for p in procs:
-        p.start()
-    start.wait(PATIENCE)
-    began = time.perf_counter()
-    done.wait(PATIENCE)
-    elapsed = time.perf_counter() - began
-    for p in procs:
-        p.join()
-        assert p.exitcode == 0, p.exitcode
-    assert ok.value == 1, "the consumer got every int once"
-    return elapsed
+    return _bench.producer_consumer_run(producer, consumer, make_queue(), n, PATIENCE,
+                                        "the consumer got every int once")
 
 
 def main():
