@@ -63,6 +63,21 @@ struct Slots<Y, S> {
 
 /// The generator body's side: [`yield_`](Co::yield_) hands a value out and suspends until
 /// the caller sends one in (Python's `received = yield value`).
+///
+/// ```
+/// use tripod::asyncio::{Co, Generator, GeneratorState};
+///
+/// // A running total: each value sent in is added, the total is yielded back.
+/// let mut total = Generator::new(|co: Co<u32, u32>| async move {
+///     let mut sum = 0;
+///     loop {
+///         sum += co.yield_(sum).await;
+///     }
+/// });
+/// assert_eq!(total.start(), GeneratorState::<u32, ()>::Yielded(0));
+/// assert_eq!(total.send(5), Ok(GeneratorState::Yielded(5)));
+/// assert_eq!(total.send(2), Ok(GeneratorState::Yielded(7)));
+/// ```
 pub struct Co<Y, S> {
     slots: Arc<Mutex<Slots<Y, S>>>,
 }

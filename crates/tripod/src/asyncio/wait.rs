@@ -640,6 +640,7 @@ where
 /// use tripod::asyncio;
 ///
 /// asyncio::run(async {
+///     tokio::time::pause(); // virtual time: the order below does not depend on the machine
 ///     let tasks: Vec<_> = [4u64, 1, 2]
 ///         .into_iter()
 ///         .map(|x| asyncio::create_task(async move {
@@ -679,6 +680,17 @@ where
 }
 
 /// The iterator of [`as_completed`].
+///
+/// ```
+/// use tripod::asyncio::{self, AsCompleted};
+///
+/// asyncio::run(async {
+///     let mut completed: AsCompleted<u8> = asyncio::as_completed([asyncio::create_task(async { 7 })], None);
+///     let task = completed.next().await.unwrap().unwrap();
+///     assert_eq!(task.await, Ok(7));
+///     assert!(completed.next().await.is_none());
+/// });
+/// ```
 pub struct AsCompleted<T> {
     tasks: Vec<Option<Task<T>>>,
     remaining: usize,
