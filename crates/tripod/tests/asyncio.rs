@@ -359,6 +359,26 @@ fn done_callbacks_run_in_order_before_the_awaiter_and_at_once_when_done() {
     );
 }
 
+#[test]
+fn a_watched_task_runs_its_callback_after_its_handle_is_dropped_on_a_multi_thread_loop() {
+    let event_loop = EventLoop::multi_thread(2);
+    for round in 0..20 {
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let (tx, rx) = mpsc::channel();
+        event_loop.run_until_complete(async move {
+            let task = asyncio::create_task(async move {
+                let _ = released.await;
+                round
+            });
+            task.add_done_callback(move |outcome| tx.send(outcome.clone()).unwrap());
+            drop(task);
+            release.send(()).unwrap();
+        });
+        assert_eq!(rx.recv_timeout(WAIT), Ok(Ok(round)));
+    }
+    event_loop.close();
+}
+
 async fn task_after_done(push: impl Fn(&str) + Send + 'static) {
     let done = asyncio::create_task(async { 4 });
     asyncio::sleep(Duration::ZERO).await;

@@ -153,18 +153,18 @@ impl TaskGroup {
         }))
     }
 
-    fn add<T>(&self, task: Task<T>) -> Task<T> {
+    fn add<T: Send + 'static>(&self, task: Task<T>) -> Task<T> {
         {
             let mut state = self.shared.state.lock();
             state.running += 1;
-            state.aborts.push(task.abort_handle());
+            state.aborts.extend(task.abort_handle());
             if state.failed > 0 {
                 task.cancel();
             }
         }
         let shared = Arc::clone(&self.shared);
-        task.cell().mark_retrieved();
-        task.cell().watch(Box::new(move |panic| {
+        task.mark_retrieved();
+        task.watch(Box::new(move |panic| {
             if let Some(panic) = panic {
                 shared.fail(Some(panic.clone()));
             }

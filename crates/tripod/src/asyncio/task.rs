@@ -1,5 +1,13 @@
 //! `Task<T>`: a future running on the event loop, with Python's `asyncio.Task` surface
 //! (done, cancelled, result, exception, add_done_callback, cancel) on top of a tokio task.
+//!
+//! A task costs what a tokio task costs: its outcome stays in the tokio task's own storage
+//! until somebody takes it, and the [`Task`] handle is the `JoinHandle` plus a little local
+//! state. Only a task that somebody *watches* (a done callback, [`wait`](super::wait),
+//! [`as_completed`](super::as_completed), a [`TaskGroup`](super::TaskGroup), a gather that
+//! has to wait for it) gets a shared [`Cell`]: the cell takes over the `JoinHandle`, is
+//! registered as its waker, and when tokio completes the task it takes the outcome, runs
+//! the callbacks and tells the watchers, before waking whoever awaits the task.
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
@@ -9,12 +17,12 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::FutureExt;
 use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
-use tokio::task::{AbortHandle, JoinHandle};
+use tokio::task::{AbortHandle, JoinError, JoinHandle};
 
 use crate::PanicError;
 
@@ -93,22 +101,88 @@ pub(crate) type Watcher = Box<dyn FnOnce(Option<&PanicError>) + Send>;
 /// Number of "Task exception was never retrieved" warnings printed (for tests).
 pub(crate) static UNRETRIEVED_WARNINGS: AtomicUsize = AtomicUsize::new(0);
 
-struct State<T> {
-    /// `Some` once finished, until an await moves it out.
-    outcome: Option<Result<T, TaskError>>,
-    finished: bool,
-    cancelled: bool,
-    /// Whether somebody looked at the outcome (await, result, exception, a callback).
+/// Number of cells made for watched tasks (for tests).
+#[cfg(test)]
+static CELLS_MADE: AtomicUsize = AtomicUsize::new(0);
+
+/// How a task ended, as the tokio task stores it until somebody takes it. Dropped with a
+/// panic nobody looked at, it prints asyncio's "Task exception was never retrieved".
+pub(crate) struct Outcome<T> {
+    /// `None` once moved out.
+    result: Option<Result<T, TaskError>>,
+    /// Whether somebody looked at it (await, result, exception, a done callback).
     retrieved: bool,
-    callbacks: Vec<Callback<T>>,
-    watchers: Vec<Watcher>,
+}
+
+impl<T> Outcome<T> {
+    fn new(result: Result<T, TaskError>) -> Self {
+        Outcome {
+            result: Some(result),
+            retrieved: false,
+        }
+    }
+
+    /// The outcome of a tokio task that ran a task's future: the future's own outcome, or
+    /// `Cancelled` if tokio dropped the future before it finished (abort, shutdown).
+    fn of_join(joined: Result<Outcome<T>, JoinError>) -> Self {
+        match joined {
+            Ok(outcome) => outcome,
+            Err(e) if e.is_panic() => Outcome::new(Err(TaskError::Panicked(
+                PanicError::from_payload(e.into_panic()),
+            ))),
+            Err(_) => Outcome::new(Err(TaskError::Cancelled)),
+        }
+    }
+
+    fn result(&self) -> &Result<T, TaskError> {
+        self.result
+            .as_ref()
+            .expect("an outcome is read only before it is moved out")
+    }
+
+    fn panic(&self) -> Option<&PanicError> {
+        self.result().as_ref().err().and_then(TaskError::panic)
+    }
+
+    /// Moves the result out (it counts as retrieved).
+    fn into_result(mut self) -> Result<T, TaskError> {
+        self.result.take().expect("an outcome is moved out once")
+    }
+}
+
+impl<T> Drop for Outcome<T> {
+    fn drop(&mut self) {
+        if !self.retrieved
+            && let Some(Err(TaskError::Panicked(panic))) = &self.result
+        {
+            UNRETRIEVED_WARNINGS.fetch_add(1, Ordering::Relaxed);
+            eprintln!("tripod::asyncio: Task exception was never retrieved: {panic}");
+        }
+    }
+}
+
+/// Polls `join` without tokio's cooperative budget (an exhausted budget would answer
+/// `Pending` and wake `waker` at once: inside a waker's own `wake`, a loop) and gives the
+/// outcome if the task completed; otherwise `waker` is woken when it does.
+fn poll_join<T>(join: &mut JoinHandle<Outcome<T>>, waker: &Waker) -> Poll<Outcome<T>> {
+    let mut cx = Context::from_waker(waker);
+    Pin::new(&mut tokio::task::unconstrained(join))
+        .poll(&mut cx)
+        .map(Outcome::of_join)
+}
+
+/// Takes the outcome of a completed tokio task (`join.is_finished()`).
+fn take_finished<T>(join: &mut JoinHandle<Outcome<T>>) -> Outcome<T> {
+    match poll_join(join, Waker::noop()) {
+        Poll::Ready(outcome) => outcome,
+        Poll::Pending => unreachable!("a finished tokio task has its output ready"),
+    }
 }
 
 /// How a [`gather`](super::gather) of tasks learns that one of the tasks it is not awaiting
-/// yet failed. The watch has a key, unique in the process, that it writes into each task's
-/// cell with a plain store (no lock, no reference count per task: the cells of 100k
-/// tasks are written at memory speed); a task that fails looks its key up in [`WATCHES`]
-/// (a failure is rare) and tells the watch.
+/// yet failed. The watch has a key, unique in the process, that it writes into each
+/// watched task's cell with a plain store (no reference count per task); a task that fails
+/// looks its key up in [`WATCHES`] (a failure is rare) and tells the watch.
 pub(crate) struct FailureWatch {
     key: u64,
     signal: Arc<FailureSignal>,
@@ -137,7 +211,7 @@ impl FailureWatch {
 
     /// Has `cell`'s task tell this watch if it fails. Once every task is watched, call
     /// [`fence`](FailureWatch::fence) before looking for tasks that failed already.
-    pub(crate) fn watch<T>(&self, cell: &Cell<T>) {
+    fn watch<T>(&self, cell: &Cell<T>) {
         cell.watched_by.store(self.key, Ordering::Relaxed);
     }
 
@@ -182,54 +256,105 @@ impl fmt::Debug for FailureWatch {
     }
 }
 
-/// What the task handle and the running future share: one allocation per task. An
-/// awaiter is woken through the tokio task's `JoinHandle` (which becomes ready only after
-/// [`Cell::finish`] returned), so the cell needs no wake-up machinery of its own.
+struct CellState<T> {
+    /// The tokio task, until its outcome is taken (the cell is its join waker meanwhile).
+    join: Option<JoinHandle<Outcome<T>>>,
+    /// `Some` once finished, until an await moves it out.
+    outcome: Option<Outcome<T>>,
+    finished: bool,
+    /// Whether somebody looked at the outcome before it arrived (a task group, a gather
+    /// that returned early): passed on to the outcome.
+    retrieved: bool,
+    callbacks: Vec<Callback<T>>,
+    watchers: Vec<Watcher>,
+    /// The task awaiting this one (a [`Task`] is not `Clone`: one awaiter at most).
+    awaiter: Option<Waker>,
+}
+
+/// The shared state of a watched task: made when somebody first adds a done callback or a
+/// watcher to a running task, it owns the tokio `JoinHandle` and is its waker, so tokio
+/// wakes it right when the task completes; it then takes the outcome, runs the callbacks,
+/// tells the watchers and wakes the awaiter.
 pub(crate) struct Cell<T> {
-    state: Mutex<State<T>>,
+    state: Mutex<CellState<T>>,
     done: AtomicBool,
     /// The key of the [`FailureWatch`] to tell if the task fails (0: none).
     watched_by: AtomicU64,
 }
 
-impl<T> Cell<T> {
-    fn new() -> Self {
-        Cell {
-            state: Mutex::new(State {
+impl<T: Send + 'static> Wake for Cell<T> {
+    fn wake(self: Arc<Self>) {
+        self.collect();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.collect();
+    }
+}
+
+impl<T: Send + 'static> Cell<T> {
+    /// A cell watching the tokio task of `join` (finished already if the task completed).
+    fn watching(join: JoinHandle<Outcome<T>>) -> Arc<Self> {
+        #[cfg(test)]
+        CELLS_MADE.fetch_add(1, Ordering::Relaxed);
+        let cell = Arc::new(Cell {
+            state: Mutex::new(CellState {
+                join: Some(join),
                 outcome: None,
                 finished: false,
-                cancelled: false,
                 retrieved: false,
                 callbacks: Vec::new(),
                 watchers: Vec::new(),
+                awaiter: None,
             }),
             done: AtomicBool::new(false),
             watched_by: AtomicU64::new(0),
-        }
+        });
+        cell.collect();
+        cell
     }
 
+    /// Takes the outcome if the tokio task completed and publishes it; otherwise
+    /// registers the cell as the task's join waker (tokio calls this again when it
+    /// completes).
+    fn collect(self: &Arc<Self>) {
+        let (outcome, join) = {
+            let mut state = self.state.lock();
+            let Some(join) = state.join.as_mut() else {
+                return; // collected already
+            };
+            let waker = Waker::from(Arc::clone(self));
+            match poll_join(join, &waker) {
+                Poll::Pending => return,
+                Poll::Ready(outcome) => (outcome, state.join.take()),
+            }
+        };
+        // Dropping the handle breaks the cycle cell -> tokio task -> join waker -> cell.
+        drop(join);
+        self.finish(outcome);
+    }
+}
+
+impl<T> Cell<T> {
     /// Publishes the outcome: runs the done callbacks first (each sees the outcome), then
-    /// stores it and tells the watchers. (The awaiter is woken by the tokio task's
-    /// completion, which comes after this returns.)
-    fn finish(&self, outcome: Result<T, TaskError>) {
-        let mut ran_callback = false;
-        let failed = outcome.is_err();
-        let watchers = loop {
+    /// stores it, tells the watchers and wakes the awaiter.
+    fn finish(&self, mut outcome: Outcome<T>) {
+        let failed = outcome.result().is_err();
+        let (watchers, awaiter) = loop {
             let callbacks = {
                 let mut state = self.state.lock();
                 if state.callbacks.is_empty() {
-                    state.cancelled = matches!(outcome, Err(TaskError::Cancelled));
-                    state.retrieved |= ran_callback;
+                    outcome.retrieved |= state.retrieved;
                     state.outcome = Some(outcome);
                     state.finished = true;
-                    break std::mem::take(&mut state.watchers);
+                    break (std::mem::take(&mut state.watchers), state.awaiter.take());
                 }
                 std::mem::take(&mut state.callbacks)
             };
+            outcome.retrieved = true;
             for callback in callbacks {
-                ran_callback = true;
                 if let Err(payload) =
-                    std::panic::catch_unwind(AssertUnwindSafe(|| callback(&outcome)))
+                    std::panic::catch_unwind(AssertUnwindSafe(|| callback(outcome.result())))
                 {
                     eprintln!(
                         "tripod::asyncio: a task's done callback {}",
@@ -256,21 +381,52 @@ impl<T> Cell<T> {
         for watcher in watchers {
             watcher(panic.as_ref());
         }
+        if let Some(awaiter) = awaiter {
+            awaiter.wake();
+        }
+    }
+
+    fn is_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
     }
 
     /// Whether the task is done and its outcome, still stored, is a failure.
-    pub(crate) fn failed(&self) -> bool {
-        self.is_done() && matches!(self.state.lock().outcome, Some(Err(_)))
+    fn failed(&self) -> bool {
+        self.is_done()
+            && self
+                .state
+                .lock()
+                .outcome
+                .as_ref()
+                .is_some_and(|o| o.result.as_ref().is_some_and(Result::is_err))
+    }
+
+    /// Runs `callback` with the outcome once the task is done (at once if it is).
+    fn add_callback(&self, callback: Callback<T>) {
+        let mut state = self.state.lock();
+        if !state.finished {
+            state.callbacks.push(callback);
+            return;
+        }
+        let Some(outcome) = &mut state.outcome else {
+            return; // awaited already: nobody can add a callback then
+        };
+        outcome.retrieved = true;
+        if let Err(payload) =
+            std::panic::catch_unwind(AssertUnwindSafe(|| callback(outcome.result())))
+        {
+            eprintln!(
+                "tripod::asyncio: a task's done callback {}",
+                PanicError::from_payload(payload)
+            );
+        }
     }
 
     /// Runs `watcher` once the task is done (at once if it is).
-    pub(crate) fn watch(&self, watcher: Watcher) {
+    fn watch(&self, watcher: Watcher) {
         let mut state = self.state.lock();
         if state.finished {
-            let panic = match &state.outcome {
-                Some(Err(TaskError::Panicked(p))) => Some(p.clone()),
-                _ => None,
-            };
+            let panic = state.outcome.as_ref().and_then(|o| o.panic().cloned());
             drop(state);
             watcher(panic.as_ref());
         } else {
@@ -280,63 +436,71 @@ impl<T> Cell<T> {
 
     /// The task's panic, if it finished with one that is still stored.
     fn panic(&self) -> Option<PanicError> {
-        match &self.state.lock().outcome {
-            Some(Err(TaskError::Panicked(p))) => Some(p.clone()),
-            _ => None,
+        let state = self.state.lock();
+        state.outcome.as_ref().and_then(|o| o.panic().cloned())
+    }
+
+    /// Counts the outcome as looked at, now or when it arrives.
+    fn mark_retrieved(&self) {
+        let mut state = self.state.lock();
+        state.retrieved = true;
+        if let Some(outcome) = &mut state.outcome {
+            outcome.retrieved = true;
         }
     }
 
-    /// Counts the outcome as looked at (a task group reports its panics itself).
-    pub(crate) fn mark_retrieved(&self) {
-        self.state.lock().retrieved = true;
+    /// Calls `f` on the outcome if the task finished and it is still stored.
+    fn with_outcome<R>(&self, retrieve: bool, f: impl FnOnce(&Outcome<T>) -> R) -> Option<R> {
+        let mut state = self.state.lock();
+        let outcome = state.outcome.as_mut()?;
+        outcome.retrieved |= retrieve;
+        Some(f(outcome))
     }
 
-    fn is_done(&self) -> bool {
-        self.done.load(Ordering::Acquire)
+    /// Moves the outcome out if the task finished; otherwise `cx` is woken when it does.
+    fn poll_take(&self, cx: &Context<'_>) -> Poll<Result<T, TaskError>> {
+        let mut state = self.state.lock();
+        if !state.finished {
+            state.awaiter = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let outcome = state
+            .outcome
+            .take()
+            .expect("a task's outcome is taken once");
+        Poll::Ready(outcome.into_result())
     }
 
-    /// Moves the outcome out, if finished.
-    pub(crate) fn take(&self) -> Option<Result<T, TaskError>> {
+    /// Moves the outcome out if the task finished.
+    fn take(&self) -> Option<Result<T, TaskError>> {
         if !self.is_done() {
             return None;
         }
-        let mut state = self.state.lock();
-        state.retrieved = true;
-        state.outcome.take()
+        self.state.lock().outcome.take().map(Outcome::into_result)
     }
-}
 
-impl<T> Drop for Cell<T> {
-    fn drop(&mut self) {
-        let state = self.state.get_mut();
-        if !state.retrieved
-            && let Some(Err(TaskError::Panicked(panic))) = &state.outcome
-        {
-            UNRETRIEVED_WARNINGS.fetch_add(1, Ordering::Relaxed);
-            eprintln!("tripod::asyncio: Task exception was never retrieved: {panic}");
+    /// Aborts the tokio task if it has not completed; `false` if it has.
+    fn cancel(&self) -> bool {
+        let state = self.state.lock();
+        match &state.join {
+            Some(join) if !join.is_finished() => {
+                join.abort();
+                true
+            }
+            _ => false,
         }
     }
-}
 
-/// Marks the task cancelled if its future is dropped before finishing (abort, or the loop
-/// shutting down).
-struct Completer<T> {
-    cell: Option<Arc<Cell<T>>>,
-}
-
-impl<T> Completer<T> {
-    fn complete(mut self, outcome: Result<T, TaskError>) {
-        if let Some(cell) = self.cell.take() {
-            cell.finish(outcome);
-        }
+    fn abort_handle(&self) -> Option<AbortHandle> {
+        self.state
+            .lock()
+            .join
+            .as_ref()
+            .map(JoinHandle::abort_handle)
     }
-}
 
-impl<T> Drop for Completer<T> {
-    fn drop(&mut self) {
-        if let Some(cell) = self.cell.take() {
-            cell.finish(Err(TaskError::Cancelled));
-        }
+    fn id(&self) -> Option<tokio::task::Id> {
+        self.state.lock().join.as_ref().map(JoinHandle::id)
     }
 }
 
@@ -382,10 +546,65 @@ impl<T> Drop for Completer<T> {
 /// assert_eq!(out, Ok(42));
 /// ```
 pub struct Task<T> {
-    cell: Arc<Cell<T>>,
-    /// The tokio task running the future (it outputs `()`: the outcome goes to `cell`).
-    /// Polled only to be woken when the task completes; aborting it cancels the task.
-    join: JoinHandle<()>,
+    /// Behind a lock for the `&self` methods; an await and a gather own the task and
+    /// reach it without locking.
+    local: Mutex<Local<T>>,
+}
+
+/// Where a task's outcome is.
+enum Local<T> {
+    /// In the tokio task (running, or completed with the output not taken yet).
+    Joining(JoinHandle<Outcome<T>>),
+    /// Taken out of the tokio task to be looked at ([`Task::result`] and the like).
+    Finished(Box<Outcome<T>>),
+    /// The task is watched: the cell owns the `JoinHandle` and gets the outcome.
+    Watched(Arc<Cell<T>>),
+    /// Moved out by an await.
+    Taken,
+}
+
+impl<T> Local<T> {
+    /// Moves the outcome of a completed tokio task into `Finished`, to be looked at.
+    fn settle(&mut self) {
+        if let Local::Joining(join) = self
+            && join.is_finished()
+        {
+            *self = Local::Finished(Box::new(take_finished(join)));
+        }
+    }
+
+    /// Calls `f` on the outcome if the task finished and it is still stored.
+    fn with_outcome<R>(&mut self, retrieve: bool, f: impl FnOnce(&Outcome<T>) -> R) -> Option<R> {
+        self.settle();
+        match self {
+            Local::Finished(outcome) => {
+                outcome.retrieved |= retrieve;
+                Some(f(outcome))
+            }
+            Local::Watched(cell) => cell.with_outcome(retrieve, f),
+            Local::Joining(_) | Local::Taken => None,
+        }
+    }
+}
+
+impl<T: Send + 'static> Local<T> {
+    /// The cell of a running task, made now if the task had none; `None` if the task
+    /// finished (its outcome then is in `Finished`, unless taken).
+    fn watched(&mut self) -> Option<Arc<Cell<T>>> {
+        self.settle();
+        match self {
+            Local::Watched(cell) => Some(Arc::clone(cell)),
+            Local::Joining(_) => {
+                let Local::Joining(join) = std::mem::replace(self, Local::Taken) else {
+                    unreachable!("matched above")
+                };
+                let cell = Cell::watching(join);
+                *self = Local::Watched(Arc::clone(&cell));
+                Some(cell)
+            }
+            Local::Finished(_) | Local::Taken => None,
+        }
+    }
 }
 
 /// Schedules `future` on the running loop and returns its [`Task`]: Python's
@@ -443,17 +662,15 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let cell = Arc::new(Cell::new());
-    let completer = Completer {
-        cell: Some(Arc::clone(&cell)),
-    };
     // A combinator rather than an `async` block: the block would keep `future` twice (as
     // its capture and as the awaited `CatchUnwind`), and a larger tokio task is a larger
     // allocation.
-    let join = handle.spawn(AssertUnwindSafe(future).catch_unwind().map(move |outcome| {
-        completer.complete(outcome.map_err(|p| TaskError::Panicked(PanicError::from_payload(p))));
+    let join = handle.spawn(AssertUnwindSafe(future).catch_unwind().map(|outcome| {
+        Outcome::new(outcome.map_err(|p| TaskError::Panicked(PanicError::from_payload(p))))
     }));
-    Task { cell, join }
+    Task {
+        local: Mutex::new(Local::Joining(join)),
+    }
 }
 
 impl<T> Task<T> {
@@ -471,7 +688,11 @@ impl<T> Task<T> {
     /// });
     /// ```
     pub fn done(&self) -> bool {
-        self.cell.is_done()
+        match &*self.local.lock() {
+            Local::Joining(join) => join.is_finished(),
+            Local::Watched(cell) => cell.is_done(),
+            Local::Finished(_) | Local::Taken => true,
+        }
     }
 
     /// Whether the task finished by being cancelled: Python's `Task.cancelled()`.
@@ -487,7 +708,10 @@ impl<T> Task<T> {
     /// });
     /// ```
     pub fn cancelled(&self) -> bool {
-        self.done() && self.cell.state.lock().cancelled
+        self.local
+            .lock()
+            .with_outcome(false, |o| matches!(o.result(), Err(TaskError::Cancelled)))
+            .unwrap_or(false)
     }
 
     /// Requests cancellation: Python's `Task.cancel()`. Returns `false` if the task is
@@ -507,11 +731,14 @@ impl<T> Task<T> {
     /// });
     /// ```
     pub fn cancel(&self) -> bool {
-        if self.done() {
-            return false;
+        match &*self.local.lock() {
+            Local::Joining(join) if !join.is_finished() => {
+                join.abort();
+                true
+            }
+            Local::Watched(cell) => cell.cancel(),
+            Local::Joining(_) | Local::Finished(_) | Local::Taken => false,
         }
-        self.join.abort();
-        true
     }
 
     /// The task's value (cloned) once it finished: Python's `Task.result()`. `None` while
@@ -531,12 +758,7 @@ impl<T> Task<T> {
     where
         T: Clone,
     {
-        if !self.done() {
-            return None;
-        }
-        let mut state = self.cell.state.lock();
-        state.retrieved = true;
-        state.outcome.clone()
+        self.local.lock().with_outcome(true, |o| o.result().clone())
     }
 
     /// The task's failure once it finished: Python's `Task.exception()`. `None` while the
@@ -553,17 +775,14 @@ impl<T> Task<T> {
     /// });
     /// ```
     pub fn exception(&self) -> Option<TaskError> {
-        if !self.done() {
-            return None;
-        }
-        let mut state = self.cell.state.lock();
-        state.retrieved = true;
-        match &state.outcome {
-            Some(Err(e)) => Some(e.clone()),
-            _ => None,
-        }
+        self.local
+            .lock()
+            .with_outcome(true, |o| o.result().as_ref().err().cloned())
+            .flatten()
     }
+}
 
+impl<T: Send + 'static> Task<T> {
     /// Arranges for `callback` to be called with the task's outcome when it is done:
     /// Python's `Task.add_done_callback`.
     ///
@@ -589,56 +808,144 @@ impl<T> Task<T> {
     where
         F: FnOnce(&Result<T, TaskError>) + Send + 'static,
     {
-        let mut state = self.cell.state.lock();
-        if !state.finished {
-            state.callbacks.push(Box::new(callback));
+        let mut local = self.local.lock();
+        let Some(cell) = local.watched() else {
+            // Done: call it now. The callback cannot reach this task (it is `'static` and
+            // `Task` is not `Clone`), so calling it under the lock cannot deadlock.
+            local.with_outcome(true, |outcome| {
+                if let Err(payload) =
+                    std::panic::catch_unwind(AssertUnwindSafe(|| callback(outcome.result())))
+                {
+                    // As for a callback run when the task finishes: reported, not propagated.
+                    eprintln!(
+                        "tripod::asyncio: a task's done callback {}",
+                        PanicError::from_payload(payload)
+                    );
+                }
+            });
             return;
-        }
-        state.retrieved = true;
-        // The callback cannot reach this task (it is `'static` and `Task` is not `Clone`), so
-        // calling it under the lock cannot deadlock.
-        if let Some(outcome) = &state.outcome
-            && let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| callback(outcome)))
-        {
-            // As for a callback run when the task finishes: reported, not propagated.
-            eprintln!(
-                "tripod::asyncio: a task's done callback {}",
-                PanicError::from_payload(payload)
-            );
+        };
+        drop(local);
+        cell.add_callback(Box::new(callback));
+    }
+
+    /// Runs `watcher` once the task is done (at once if it is), with its panic if it
+    /// panicked.
+    pub(crate) fn watch(&self, watcher: Watcher) {
+        let mut local = self.local.lock();
+        match local.watched() {
+            Some(cell) => {
+                drop(local);
+                cell.watch(watcher);
+            }
+            None => {
+                let panic = local.with_outcome(false, |o| o.panic().cloned()).flatten();
+                drop(local);
+                watcher(panic.as_ref());
+            }
         }
     }
 
-    pub(crate) fn cell(&self) -> &Arc<Cell<T>> {
-        &self.cell
+    /// Counts the task's outcome as looked at, now or when it arrives (a task group
+    /// reports its panics itself; a gather that failed retrieves the failures of its other
+    /// tasks).
+    pub(crate) fn mark_retrieved(&self) {
+        let mut local = self.local.lock();
+        match local.watched() {
+            Some(cell) => cell.mark_retrieved(),
+            None => {
+                local.with_outcome(true, |_| ());
+            }
+        }
     }
 
+    /// Has this running task tell `watch` if it fails (a gather waiting for an earlier
+    /// task). Call [`FailureWatch::fence`] after watching every task, then
+    /// [`failed`](Task::failed).
+    pub(crate) fn watch_failure(&mut self, watch: &FailureWatch) {
+        if let Some(cell) = self.local.get_mut().watched() {
+            watch.watch(&cell);
+        }
+    }
+}
+
+impl<T> Task<T> {
     /// Takes the outcome if the task is done; otherwise arranges for `cx` to be woken when
     /// it is. Once this returned `Ready` it must not be called again (the outcome is gone).
     pub(crate) fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
-        if let Some(outcome) = self.cell.take() {
-            return Poll::Ready(outcome);
-        }
-        // The tokio task completes only after its future published the outcome (or, if
-        // aborted or shut down, after dropping the future published `Cancelled`), so once
-        // the join handle is ready the cell is done.
-        match Pin::new(&mut self.join).poll(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(_) => Poll::Ready(
-                self.cell
-                    .take()
-                    .expect("a completed task has published its outcome"),
-            ),
+        let local = self.local.get_mut();
+        let outcome = match local {
+            Local::Joining(join) if join.is_finished() => take_finished(join),
+            // Polled with tokio's budget, as any `JoinHandle` (a task awaiting many tasks
+            // that are not done yields now and then).
+            Local::Joining(join) => {
+                std::task::ready!(Pin::new(join).poll(cx).map(Outcome::of_join))
+            }
+            Local::Finished(_) => {
+                let Local::Finished(outcome) = std::mem::replace(local, Local::Taken) else {
+                    unreachable!("matched above")
+                };
+                return Poll::Ready(outcome.into_result());
+            }
+            Local::Watched(cell) => {
+                let outcome = std::task::ready!(cell.poll_take(cx));
+                *local = Local::Taken;
+                return Poll::Ready(outcome);
+            }
+            Local::Taken => panic!("a task's outcome is taken once"),
+        };
+        *local = Local::Taken;
+        Poll::Ready(outcome.into_result())
+    }
+
+    /// Takes the outcome if the task is done.
+    pub(crate) fn try_take(&mut self) -> Option<Result<T, TaskError>> {
+        let local = self.local.get_mut();
+        local.settle();
+        let outcome = match local {
+            Local::Finished(_) => match std::mem::replace(local, Local::Taken) {
+                Local::Finished(outcome) => outcome.into_result(),
+                _ => unreachable!("matched above"),
+            },
+            Local::Watched(cell) => {
+                let outcome = cell.take()?;
+                *local = Local::Taken;
+                outcome
+            }
+            Local::Joining(_) | Local::Taken => return None,
+        };
+        Some(outcome)
+    }
+
+    /// Whether the task is done and failed, its outcome still stored.
+    pub(crate) fn failed(&mut self) -> bool {
+        let local = self.local.get_mut();
+        match local {
+            Local::Watched(cell) => cell.failed(),
+            _ => local
+                .with_outcome(false, |o| o.result().is_err())
+                .unwrap_or(false),
         }
     }
 
-    /// A handle that cancels the task, for holders of many (a task group).
-    pub(crate) fn abort_handle(&self) -> AbortHandle {
-        self.join.abort_handle()
+    /// A handle that cancels the task, for holders of many (a task group); `None` once
+    /// the task finished and its outcome was taken out of tokio's.
+    pub(crate) fn abort_handle(&self) -> Option<AbortHandle> {
+        match &*self.local.lock() {
+            Local::Joining(join) => Some(join.abort_handle()),
+            Local::Watched(cell) => cell.abort_handle(),
+            Local::Finished(_) | Local::Taken => None,
+        }
     }
 }
 
 impl<T> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = match &*self.local.lock() {
+            Local::Joining(join) => Some(join.id()),
+            Local::Watched(cell) => cell.id(),
+            Local::Finished(_) | Local::Taken => None,
+        };
         let state = if !self.done() {
             "pending"
         } else if self.cancelled() {
@@ -647,7 +954,7 @@ impl<T> fmt::Debug for Task<T> {
             "finished"
         };
         f.debug_struct("Task")
-            .field("id", &self.join.id())
+            .field("id", &id)
             .field("state", &state)
             .finish()
     }
@@ -719,9 +1026,8 @@ impl<T> fmt::Debug for TaskJoin<T> {
 }
 
 /// Takes the outcome of a task that is done, for callers that know it is.
-pub(crate) fn take_outcome<T>(task: Task<T>) -> Result<T, TaskError> {
-    task.cell
-        .take()
+pub(crate) fn take_outcome<T>(mut task: Task<T>) -> Result<T, TaskError> {
+    task.try_take()
         .expect("take_outcome on a task that is not done")
 }
 
@@ -744,6 +1050,85 @@ mod tests {
             assert!(seen.exception().is_some());
         });
         assert_eq!(UNRETRIEVED_WARNINGS.load(Ordering::SeqCst), before + 1);
+    }
+
+    #[test]
+    fn a_task_dropped_before_it_panics_warns_once_when_it_does() {
+        let _serial = WARNINGS.lock();
+        let before = UNRETRIEVED_WARNINGS.load(Ordering::SeqCst);
+        crate::asyncio::run(async {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let task = create_task(async move {
+                let _ = rx.await;
+                panic!("after its handle was dropped")
+            });
+            drop(task);
+            assert_eq!(UNRETRIEVED_WARNINGS.load(Ordering::SeqCst), before);
+            tx.send(()).unwrap();
+            for _ in 0..3 {
+                crate::asyncio::sleep(std::time::Duration::ZERO).await;
+            }
+        });
+        assert_eq!(UNRETRIEVED_WARNINGS.load(Ordering::SeqCst), before + 1);
+    }
+
+    #[test]
+    fn a_watched_task_frees_its_cell_once_done_and_dropped() {
+        crate::asyncio::run(async {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let task = create_task(async move { rx.await.is_ok() });
+            task.add_done_callback(|_| ());
+            let cell = match &*task.local.lock() {
+                Local::Watched(cell) => Arc::downgrade(cell),
+                _ => panic!("a task with a done callback is watched"),
+            };
+            // The tokio task holds the cell (as its join waker) while it runs.
+            drop(task);
+            assert!(cell.upgrade().is_some());
+            tx.send(()).unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while cell.upgrade().is_some() {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the cell was never freed"
+                );
+                crate::asyncio::sleep(std::time::Duration::ZERO).await;
+            }
+        });
+    }
+
+    #[test]
+    fn a_gather_of_tasks_done_while_it_yields_watches_none() {
+        // One at a time: other tests in this binary make cells too.
+        let _serial = WARNINGS.lock();
+        crate::asyncio::run(async {
+            let before = CELLS_MADE.load(Ordering::SeqCst);
+            let tasks: Vec<_> = (0..1000u32)
+                .map(|i| create_task(async move { i }))
+                .collect();
+            let values = crate::asyncio::gather(tasks).await.unwrap();
+            assert_eq!(values, (0..1000).collect::<Vec<_>>());
+            assert_eq!(CELLS_MADE.load(Ordering::SeqCst), before);
+
+            // A first task that waits: the others get watched.
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let mut tasks = vec![create_task(async move { rx.await.map_or(0, |()| 7) })];
+            tasks.extend((1..10u32).map(|i| {
+                create_task(async move {
+                    std::future::pending::<()>().await;
+                    i
+                })
+            }));
+            let gather = crate::asyncio::gather(tasks);
+            let mut gather = std::pin::pin!(gather);
+            for _ in 0..3 {
+                let polled = std::future::poll_fn(|cx| Poll::Ready(gather.as_mut().poll(cx))).await;
+                assert!(polled.is_pending());
+                crate::asyncio::sleep(std::time::Duration::ZERO).await;
+            }
+            assert_eq!(CELLS_MADE.load(Ordering::SeqCst), before + 9);
+            drop(tx);
+        });
     }
 
     #[test]

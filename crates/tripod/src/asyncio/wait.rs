@@ -158,29 +158,22 @@ fn tasks<A: Awaitable>(awaitables: impl IntoIterator<Item = A>) -> Vec<Task<A::T
     awaitables.into_iter().map(A::into_task).collect()
 }
 
-/// A task of a gather, then its value once the gather took its outcome.
-enum Slot<T, V> {
-    Task(Task<T>),
-    Value(V),
-}
-
-/// The tasks of a gather, in order. Each one's outcome is taken as soon as the tasks before
-/// it are done, and its slot of the `Vec` holds the value from then on; at the end the
-/// values are collected out of the same allocation when they fit in a slot (no allocation
-/// for small values). Dropped before the gather returned, it cancels the tasks not done.
+/// The tasks of a gather, in order, and the values taken from them so far. Each task's
+/// outcome is taken as soon as the tasks before it are done; the values go straight into
+/// the `Vec` the gather returns. Dropped before the gather returned, it cancels the tasks
+/// not done.
 struct Pending<T, V> {
-    slots: Vec<Slot<T, V>>,
-    /// `slots[..next]` hold values, `slots[next..]` tasks.
-    next: usize,
+    tasks: Vec<Task<T>>,
+    /// The values of `tasks[..values.len()]`, whose outcomes were taken.
+    values: Vec<V>,
     returned: bool,
 }
 
 impl<T, V> Pending<T, V> {
     fn new(tasks: Vec<Task<T>>) -> Self {
         Pending {
-            // In place when a slot is no larger than a task.
-            slots: tasks.into_iter().map(Slot::Task).collect(),
-            next: 0,
+            values: Vec::with_capacity(tasks.len()),
+            tasks,
             returned: false,
         }
     }
@@ -193,46 +186,77 @@ impl<T, V> Pending<T, V> {
         cx: &mut Context<'_>,
         mut value: impl FnMut(Result<T, TaskError>) -> Result<V, E>,
     ) -> Poll<Result<(), E>> {
-        while let Some(slot) = self.slots.get_mut(self.next) {
-            let Slot::Task(task) = slot else {
-                unreachable!("the slots after `next` hold tasks");
-            };
+        while let Some(task) = self.tasks.get_mut(self.values.len()) {
             let outcome = std::task::ready!(task.poll_outcome(cx));
-            *slot = Slot::Value(value(outcome)?);
-            self.next += 1;
+            self.values.push(value(outcome)?);
         }
         Poll::Ready(Ok(()))
     }
 
+    /// Whether tasks not done wait behind the first one (the gather awaits that one).
+    fn others_pending(&self) -> bool {
+        self.tasks().nth(1).is_some()
+    }
+
+    /// Has the tasks behind the first one not done tell `watch` if they fail: `Err` at the
+    /// first, in order, that failed already and that `value` refuses.
+    fn watch_others<E>(
+        &mut self,
+        watch: &FailureWatch,
+        value: impl FnMut(Result<T, TaskError>) -> Result<V, E>,
+    ) -> Result<(), E>
+    where
+        T: Send + 'static,
+    {
+        for task in &mut self.tasks[self.values.len() + 1..] {
+            task.watch_failure(watch);
+        }
+        watch.fence();
+        self.take_failed(value)
+    }
+
+    /// Takes the outcome of the first task, in order, that failed: `Err` if `value`
+    /// refuses it (a gather refuses every failure).
+    fn take_failed<E>(
+        &mut self,
+        mut value: impl FnMut(Result<T, TaskError>) -> Result<V, E>,
+    ) -> Result<(), E> {
+        let first = self.values.len();
+        let failed = (first..self.tasks.len()).find(|&i| self.tasks[i].failed());
+        if let Some(outcome) = failed.and_then(|i| self.tasks[i].try_take())
+            && let Err(e) = value(outcome)
+        {
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// How many outcomes were taken.
+    fn taken(&self) -> usize {
+        self.values.len()
+    }
+
     /// The tasks whose outcomes have not been taken (the first of them included).
     fn tasks(&self) -> impl Iterator<Item = &Task<T>> {
-        self.slots[self.next..]
-            .iter()
-            .filter_map(|slot| match slot {
-                Slot::Task(task) => Some(task),
-                Slot::Value(_) => None,
-            })
+        self.tasks[self.values.len()..].iter()
     }
 
     /// The gather returns the values (every task's outcome was taken).
     fn values(&mut self) -> Vec<V> {
         self.returned = true;
-        std::mem::take(&mut self.slots)
-            .into_iter()
-            .map(|slot| match slot {
-                Slot::Value(value) => value,
-                Slot::Task(_) => unreachable!("every outcome was taken"),
-            })
-            .collect()
+        std::mem::take(&mut self.values)
     }
 
     /// The gather returns `e` before the tasks are all done: the others go on running (as
     /// in Python), their failures counted as retrieved (Python's gather retrieves the
     /// exceptions of its other children).
-    fn fail<E>(&mut self, e: E) -> E {
+    fn fail<E>(&mut self, e: E) -> E
+    where
+        T: Send + 'static,
+    {
         self.returned = true;
         for task in self.tasks() {
-            task.cell().mark_retrieved();
+            task.mark_retrieved();
         }
         e
     }
@@ -289,6 +313,7 @@ where
         GatherInner::Tasks {
             pending: Pending::new(tasks(awaitables)),
             failure: None,
+            yielded_at: None,
         }
     } else {
         let futures = awaitables.into_iter().map(Awaitable::into_plain_future);
@@ -325,6 +350,9 @@ where
         pending: Pending<A::TaskValue, <A::Future as TryFuture>::Ok>,
         /// Set once a task kept the gather waiting: tells when one of the others fails.
         failure: Option<FailureWatch>,
+        /// Where the first task not done was when the gather last yielded to the loop
+        /// instead of watching the tasks behind it.
+        yielded_at: Option<usize>,
     },
     Futures(Pin<Box<TryJoinAll<A::Future>>>),
 }
@@ -340,14 +368,19 @@ where
 impl<A, T, E> Future for Gather<A>
 where
     A: Awaitable<Output = Result<T, E>>,
+    A::TaskValue: Send + 'static,
     A::Future: TryFuture<Ok = T, Error = E>,
 {
     type Output = Result<Vec<T>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (pending, failure) = match &mut self.get_mut().inner {
+        let (pending, failure, yielded_at) = match &mut self.get_mut().inner {
             GatherInner::Futures(join) => return join.as_mut().poll(cx),
-            GatherInner::Tasks { pending, failure } => (pending, failure),
+            GatherInner::Tasks {
+                pending,
+                failure,
+                yielded_at,
+            } => (pending, failure, yielded_at),
         };
         match pending.poll_values(cx, A::task_output) {
             Poll::Ready(Ok(())) => return Poll::Ready(Ok(pending.values())),
@@ -356,25 +389,28 @@ where
         }
         // The first task not done keeps the gather waiting: have the ones after it tell if
         // they fail, so that a failure is reported at once (as Python's gather does).
-        let mut failed = false;
-        let watch = failure.get_or_insert_with(|| {
-            let watch = FailureWatch::new();
-            let others = || pending.tasks().skip(1);
-            for task in others() {
-                watch.watch(task.cell());
+        let failed = match failure {
+            Some(watch) => watch.poll_failed(cx),
+            None if !pending.others_pending() => false,
+            None if *yielded_at != Some(pending.taken()) => {
+                // Watching a task costs it a shared cell. While the tasks get done (they
+                // typically all are, soon after they were created), yield to the loop and
+                // take their outcomes in order; watch them once a poll finds no progress.
+                *yielded_at = Some(pending.taken());
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
             }
-            watch.fence();
-            failed = others().any(|task| task.cell().failed());
-            watch
-        });
-        if watch.poll_failed(cx) || failed {
-            // The first failed task, in order.
-            let failed = pending.tasks().find(|task| task.cell().failed());
-            if let Some(Err(e)) = failed.and_then(|task| task.cell().take())
-                && let Err(e) = A::task_output(Err(e))
-            {
-                return Poll::Ready(Err(pending.fail(e)));
+            None => {
+                let watch = FailureWatch::new();
+                let watched = pending.watch_others(&watch, A::task_output);
+                if let Err(e) = watched {
+                    return Poll::Ready(Err(pending.fail(e)));
+                }
+                failure.insert(watch).poll_failed(cx)
             }
+        };
+        if failed && let Err(e) = pending.take_failed(A::task_output) {
+            return Poll::Ready(Err(pending.fail(e)));
         }
         Poll::Pending
     }
@@ -582,6 +618,7 @@ pub async fn wait<T, I>(
     timeout: Option<Duration>,
 ) -> (Vec<Task<T>>, Vec<Task<T>>)
 where
+    T: Send + 'static,
     I: IntoIterator<Item = Task<T>>,
 {
     let deadline = timeout.map(|t| Instant::now() + t);
@@ -593,7 +630,7 @@ where
     });
     for task in &tasks {
         let state = Arc::clone(&state);
-        task.cell().watch(Box::new(move |panic| {
+        task.watch(Box::new(move |panic| {
             if panic.is_some() {
                 state.failed.store(true, Ordering::Release);
             }
@@ -658,6 +695,7 @@ where
 /// ```
 pub fn as_completed<T, I>(tasks: I, timeout: Option<Duration>) -> AsCompleted<T>
 where
+    T: Send + 'static,
     I: IntoIterator<Item = Task<T>>,
 {
     let tasks: Vec<Option<Task<T>>> = tasks.into_iter().map(Some).collect();
@@ -665,7 +703,7 @@ where
     for (index, task) in tasks.iter().enumerate() {
         let tx = tx.clone();
         if let Some(task) = task {
-            task.cell().watch(Box::new(move |_| {
+            task.watch(Box::new(move |_| {
                 let _ = tx.send(index);
             }));
         }
