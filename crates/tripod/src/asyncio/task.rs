@@ -105,7 +105,43 @@ pub(crate) static UNRETRIEVED_WARNINGS: AtomicUsize = AtomicUsize::new(0);
 #[cfg(test)]
 static CELLS_MADE: AtomicUsize = AtomicUsize::new(0);
 
-/// How a task ended, as the tokio task stores it until somebody takes it. Dropped with a
+/// What a task's future ends with, as the tokio task keeps it until somebody takes it: the
+/// value, or a boxed failure. A boxed failure keeps the tokio task as small as for a plain
+/// `T` (a tokio task is allocated in steps of 128 bytes: a larger output can cost a step).
+type Output<T> = Result<T, Failure>;
+
+/// A task's failure, as the tokio task keeps it. Dropped with a panic nobody took, it
+/// prints asyncio's "Task exception was never retrieved" (the tokio task drops an output
+/// nobody joined).
+pub(crate) struct Failure(Option<Box<TaskError>>);
+
+impl Failure {
+    fn new(error: TaskError) -> Self {
+        Failure(Some(Box::new(error)))
+    }
+
+    /// Moves the error out (the warning is then the taker's business).
+    fn into_error(mut self) -> TaskError {
+        *self.0.take().expect("a failure is moved out once")
+    }
+}
+
+impl Drop for Failure {
+    fn drop(&mut self) {
+        if let Some(error) = &self.0
+            && let TaskError::Panicked(panic) = &**error
+        {
+            warn_unretrieved(panic);
+        }
+    }
+}
+
+fn warn_unretrieved(panic: &PanicError) {
+    UNRETRIEVED_WARNINGS.fetch_add(1, Ordering::Relaxed);
+    eprintln!("tripod::asyncio: Task exception was never retrieved: {panic}");
+}
+
+/// How a task ended, once taken out of the tokio task to be looked at. Dropped with a
 /// panic nobody looked at, it prints asyncio's "Task exception was never retrieved".
 pub(crate) struct Outcome<T> {
     /// `None` once moved out.
@@ -124,9 +160,9 @@ impl<T> Outcome<T> {
 
     /// The outcome of a tokio task that ran a task's future: the future's own outcome, or
     /// `Cancelled` if tokio dropped the future before it finished (abort, shutdown).
-    fn of_join(joined: Result<Outcome<T>, JoinError>) -> Self {
+    fn of_join(joined: Result<Output<T>, JoinError>) -> Self {
         match joined {
-            Ok(outcome) => outcome,
+            Ok(output) => Outcome::new(output.map_err(Failure::into_error)),
             Err(e) if e.is_panic() => Outcome::new(Err(TaskError::Panicked(
                 PanicError::from_payload(e.into_panic()),
             ))),
@@ -155,8 +191,7 @@ impl<T> Drop for Outcome<T> {
         if !self.retrieved
             && let Some(Err(TaskError::Panicked(panic))) = &self.result
         {
-            UNRETRIEVED_WARNINGS.fetch_add(1, Ordering::Relaxed);
-            eprintln!("tripod::asyncio: Task exception was never retrieved: {panic}");
+            warn_unretrieved(panic);
         }
     }
 }
@@ -164,7 +199,7 @@ impl<T> Drop for Outcome<T> {
 /// Polls `join` without tokio's cooperative budget (an exhausted budget would answer
 /// `Pending` and wake `waker` at once: inside a waker's own `wake`, a loop) and gives the
 /// outcome if the task completed; otherwise `waker` is woken when it does.
-fn poll_join<T>(join: &mut JoinHandle<Outcome<T>>, waker: &Waker) -> Poll<Outcome<T>> {
+fn poll_join<T>(join: &mut JoinHandle<Output<T>>, waker: &Waker) -> Poll<Outcome<T>> {
     let mut cx = Context::from_waker(waker);
     Pin::new(&mut tokio::task::unconstrained(join))
         .poll(&mut cx)
@@ -172,7 +207,7 @@ fn poll_join<T>(join: &mut JoinHandle<Outcome<T>>, waker: &Waker) -> Poll<Outcom
 }
 
 /// Takes the outcome of a completed tokio task (`join.is_finished()`).
-fn take_finished<T>(join: &mut JoinHandle<Outcome<T>>) -> Outcome<T> {
+fn take_finished<T>(join: &mut JoinHandle<Output<T>>) -> Outcome<T> {
     match poll_join(join, Waker::noop()) {
         Poll::Ready(outcome) => outcome,
         Poll::Pending => unreachable!("a finished tokio task has its output ready"),
@@ -258,7 +293,7 @@ impl fmt::Debug for FailureWatch {
 
 struct CellState<T> {
     /// The tokio task, until its outcome is taken (the cell is its join waker meanwhile).
-    join: Option<JoinHandle<Outcome<T>>>,
+    join: Option<JoinHandle<Output<T>>>,
     /// `Some` once finished, until an await moves it out.
     outcome: Option<Outcome<T>>,
     finished: bool,
@@ -294,7 +329,7 @@ impl<T: Send + 'static> Wake for Cell<T> {
 
 impl<T: Send + 'static> Cell<T> {
     /// A cell watching the tokio task of `join` (finished already if the task completed).
-    fn watching(join: JoinHandle<Outcome<T>>) -> Arc<Self> {
+    fn watching(join: JoinHandle<Output<T>>) -> Arc<Self> {
         #[cfg(test)]
         CELLS_MADE.fetch_add(1, Ordering::Relaxed);
         let cell = Arc::new(Cell {
@@ -554,7 +589,7 @@ pub struct Task<T> {
 /// Where a task's outcome is.
 enum Local<T> {
     /// In the tokio task (running, or completed with the output not taken yet).
-    Joining(JoinHandle<Outcome<T>>),
+    Joining(JoinHandle<Output<T>>),
     /// Taken out of the tokio task to be looked at ([`Task::result`] and the like).
     Finished(Box<Outcome<T>>),
     /// The task is watched: the cell owns the `JoinHandle` and gets the outcome.
@@ -666,7 +701,7 @@ where
     // its capture and as the awaited `CatchUnwind`), and a larger tokio task is a larger
     // allocation.
     let join = handle.spawn(AssertUnwindSafe(future).catch_unwind().map(|outcome| {
-        Outcome::new(outcome.map_err(|p| TaskError::Panicked(PanicError::from_payload(p))))
+        outcome.map_err(|p| Failure::new(TaskError::Panicked(PanicError::from_payload(p))))
     }));
     Task {
         local: Mutex::new(Local::Joining(join)),
