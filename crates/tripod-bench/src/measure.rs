@@ -108,20 +108,38 @@ pub fn amount(budget: Budget, mut run: impl FnMut() -> f64) -> Summary {
     Summary::of_rates(runs(budget, &mut run)).expect("at least one run")
 }
 
-/// Measures several values of one workload at once (a load test's throughput and its p99
-/// latency, say): `run` makes one run and returns its values, in the order of the metrics.
-/// The same policy as [`rate`]: one warm-up run, then runs within `budget`; each value is
-/// summarised (median, spread) over the runs on its own.
-pub fn values<const N: usize>(budget: Budget, mut run: impl FnMut() -> [f64; N]) -> [Summary; N] {
-    let mut samples: Vec<[f64; N]> = Vec::with_capacity(budget.runs);
-    let start = Instant::now();
-    run(); // warm-up
-    while samples.is_empty() || (samples.len() < budget.runs && start.elapsed() < budget.time) {
-        samples.push(run());
+/// Measures several values of `m` workloads taking turns (servers under the same load,
+/// say): a warm-up run of each, then rounds in which each workload runs once, in order,
+/// within `budget` per workload (up to `budget.runs` rounds). `run(k)` makes one run of
+/// workload `k`. Taking turns spreads a drift of the machine (another process, the CPU's
+/// clock) over all of them, where running one after the other would give it to one; the
+/// summaries are per workload and value: each value's median and spread over the runs.
+pub fn values_in_turns<const N: usize>(
+    budget: Budget,
+    m: usize,
+    mut run: impl FnMut(usize) -> [f64; N],
+) -> Vec<[Summary; N]> {
+    let mut samples: Vec<Vec<[f64; N]>> = vec![Vec::with_capacity(budget.runs); m];
+    for k in 0..m {
+        run(k); // warm-up
     }
-    std::array::from_fn(|i| {
-        Summary::of_rates(samples.iter().map(|s| s[i]).collect()).expect("at least one run")
-    })
+    let limit = budget.time * m.max(1) as u32;
+    let start = Instant::now();
+    while samples.first().is_some_and(Vec::is_empty)
+        || (samples[0].len() < budget.runs && start.elapsed() < limit)
+    {
+        for (k, samples) in samples.iter_mut().enumerate() {
+            samples.push(run(k));
+        }
+    }
+    samples
+        .into_iter()
+        .map(|samples| {
+            std::array::from_fn(|i| {
+                Summary::of_rates(samples.iter().map(|s| s[i]).collect()).expect("at least one run")
+            })
+        })
+        .collect()
 }
 
 /// The warm-up run, then the timed runs within `budget`: the seconds each timed run took.
@@ -143,6 +161,26 @@ fn runs(budget: Budget, mut run: impl FnMut() -> f64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workloads_in_turns_each_get_their_own_summary() {
+        let budget = Budget {
+            time: Duration::from_secs(5),
+            runs: 3,
+        };
+        let mut order = Vec::new();
+        let summaries = values_in_turns(budget, 2, |k| {
+            order.push(k);
+            [k as f64 + order.len() as f64, 10.0 * k as f64]
+        });
+        // Warm-ups, then three rounds of both, taking turns.
+        assert_eq!(order, [0, 1, 0, 1, 0, 1, 0, 1]);
+        // Workload 0's runs returned 3, 5, 7; workload 1's 5, 7, 9.
+        assert_eq!(summaries[0][0].median, 5.0);
+        assert_eq!(summaries[1][0].median, 7.0);
+        assert_eq!(summaries[1][1].median, 10.0);
+        assert_eq!(summaries[0][0].runs, 3);
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {
@@ -200,7 +238,8 @@ mod tests {
             runs: 3,
         };
         let mut runs = [[0.0, 0.0], [10.0, 3.0], [30.0, 1.0], [20.0, 2.0]].into_iter();
-        let [throughput, p99] = values(roomy, || runs.next().unwrap());
+        let summaries = values_in_turns(roomy, 1, |_| runs.next().unwrap());
+        let [throughput, p99] = &summaries[0];
         assert_eq!((throughput.runs, throughput.median), (3, 20.0));
         assert_eq!((p99.runs, p99.median), (3, 2.0));
         assert!((p99.spread - 1.0).abs() < 1e-9, "{p99:?}");

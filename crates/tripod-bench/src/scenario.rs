@@ -155,23 +155,28 @@ impl<'a> Ctx<'a> {
         self.measure(implementation, metric, || measure::amount(budget, run));
     }
 
-    /// Measures several metrics of one workload at once (a load test's throughput and p99
-    /// latency, say): `run` makes one run (of a fixed duration, typically) and returns one
-    /// value per metric, in the units of `metrics`. Each metric is recorded as the median
-    /// over the runs (policy of [`Ctx::rate`]); a panic in `run` is recorded as a note.
-    pub fn values<const N: usize>(
+    /// Measures several metrics of several implementations' workloads taking turns (see
+    /// [`measure::values_in_turns`]): `run(k)` makes one run of `implementations[k]` and
+    /// returns one value per metric. Use it where a ratio between two implementations must
+    /// not depend on when each was measured (a target of "within 10%", say). A panic in
+    /// `run` is recorded as a note, and nothing is recorded for any of them.
+    pub fn values_in_turns<const N: usize>(
         &mut self,
-        implementation: &str,
+        implementations: &[&str],
         metrics: [Metric; N],
-        run: impl FnMut() -> [f64; N],
+        run: impl FnMut(usize) -> [f64; N],
     ) {
         let budget = self.config.budget;
         let names: Vec<&str> = metrics.iter().map(|m| m.name).collect();
-        if let Some(summaries) = self.guarded(implementation, &names.join("+"), || {
-            measure::values(budget, run)
+        let what = names.join("+");
+        let label = implementations.join("/");
+        if let Some(summaries) = self.guarded(&label, &what, || {
+            measure::values_in_turns(budget, implementations.len(), run)
         }) {
-            for (metric, summary) in metrics.into_iter().zip(summaries) {
-                self.record(implementation, metric, summary);
+            for (implementation, summaries) in implementations.iter().zip(summaries) {
+                for (metric, summary) in metrics.into_iter().zip(summaries) {
+                    self.record(implementation, metric, summary);
+                }
             }
         }
     }

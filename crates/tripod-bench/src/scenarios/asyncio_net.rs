@@ -6,7 +6,8 @@
 //! window of a fixed duration; the metrics are the window's rate and the 99th percentile
 //! of its latencies, each the median over the runs (one warm-up window first).
 //!
-//! - `echo`: 1000 connections (one load process, the harness: a plain tokio
+//! - `echo`: the servers run at once and are loaded taking turns (a window each, round
+//!   after round); per server 1000 connections (one load process, the harness: a plain tokio
 //!   `current_thread` runtime, the same client for every server) each sending
 //!   `hello <count>` and reading the echo back, over and over: **round trips/s** and
 //!   **p99** (us). Servers: `tripod` (the `asyncio_echo_server` example's `serve`, shared
@@ -341,24 +342,28 @@ fn echo_scenario(ctx: &mut Ctx<'_>) {
         }),
         ("uvloop", &|| Server::python("asyncio.echo.py", &["uvloop"])),
     ];
+    // All servers up at once, each with its clients connected, measured taking turns.
     let runtime = tokio_runtime();
+    let mut started: Vec<(&str, Server, Option<Vec<TcpStream>>)> = Vec::new();
     for (name, start) in servers {
-        let server = match start() {
-            Ok(server) => server,
-            Err(reason) => {
-                ctx.note(format!("{name} skipped: {reason}"));
-                continue;
+        match start() {
+            Ok(server) => {
+                let conns = runtime.block_on(connect_all(server.addr(), CLIENTS));
+                started.push((name, server, Some(conns)));
             }
-        };
-        let addr = server.addr();
-        let mut conns = Some(runtime.block_on(connect_all(addr, CLIENTS)));
-        ctx.values(name, [ROUND_TRIPS, P99], || {
-            let (back, rate, p99) =
-                runtime.block_on(echo_window(conns.take().expect("connections"), window));
-            conns = Some(back);
-            [rate, p99.as_secs_f64() * 1e6]
-        });
-        runtime.block_on(close_all(conns.take().unwrap_or_default()));
+            Err(reason) => ctx.note(format!("{name} skipped: {reason}")),
+        }
+    }
+    let names: Vec<&str> = started.iter().map(|(name, ..)| *name).collect();
+    ctx.values_in_turns(&names, [ROUND_TRIPS, P99], |k| {
+        let conns = &mut started[k].2;
+        let (back, rate, p99) =
+            runtime.block_on(echo_window(conns.take().expect("connections"), window));
+        *conns = Some(back);
+        [rate, p99.as_secs_f64() * 1e6]
+    });
+    for (_, server, conns) in started {
+        runtime.block_on(close_all(conns.unwrap_or_default()));
         drop(server);
     }
     ctx.compare(ROUND_TRIPS.name, "tripod", "gevent", Some(2.0));
@@ -485,29 +490,29 @@ fn http_scenario(ctx: &mut Ctx<'_>) {
         ("axum", &|| Ok(axum_http())),
         ("aiohttp", &|| Server::python("asyncio.http.py", &[])),
     ];
-    let runtime = tokio_runtime();
+    // All servers up at once (idle but for the one under load), measured taking turns:
+    // "within 10% of axum" must not depend on which of the two ran first.
+    let mut started: Vec<(&str, Server)> = Vec::new();
     for (name, start) in servers {
-        let server = match start() {
-            Ok(server) => server,
-            Err(reason) => {
-                ctx.note(format!("{name} skipped: {reason}"));
-                continue;
-            }
-        };
-        let addr = server.addr();
-        for (path, body) in PATHS {
-            let url = format!("http://{addr}{path}");
-            ctx.values(name, http_metrics(path), || {
-                let (rate, p99) = if wrk {
-                    run_wrk(&url, window)
-                } else {
-                    runtime.block_on(http_window(addr, path, body, window))
-                };
-                [rate, p99.as_secs_f64() * 1e6]
-            });
+        match start() {
+            Ok(server) => started.push((name, server)),
+            Err(reason) => ctx.note(format!("{name} skipped: {reason}")),
         }
-        drop(server);
     }
+    let names: Vec<&str> = started.iter().map(|(name, _)| *name).collect();
+    let runtime = tokio_runtime();
+    for (path, body) in PATHS {
+        ctx.values_in_turns(&names, http_metrics(path), |k| {
+            let addr = started[k].1.addr();
+            let (rate, p99) = if wrk {
+                run_wrk(&format!("http://{addr}{path}"), window)
+            } else {
+                runtime.block_on(http_window(addr, path, body, window))
+            };
+            [rate, p99.as_secs_f64() * 1e6]
+        });
+    }
+    drop(started);
     for (path, _) in PATHS {
         let [throughput, p99] = http_metrics(path);
         ctx.compare(throughput.name, "tripod", "aiohttp", Some(3.5));
