@@ -1362,3 +1362,50 @@ fn send_sync_contract() {
     send_future(asyncio::gather_all(Vec::<Task<u8>>::new()));
     send_future(Barrier::new(1).wait());
 }
+
+/// Runs `f` on a thread of its own and fails if it does not return within `WAIT` (a
+/// deadlock shows as a failure, not a hung test).
+fn within_wait<R: Send + 'static>(f: impl FnOnce() -> R + Send + 'static) -> R {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(f()).unwrap());
+    rx.recv_timeout(WAIT)
+        .expect("deadlocked: did not return in time")
+}
+
+#[test]
+fn a_done_callback_on_a_done_task_may_use_the_task() {
+    let seen = within_wait(|| {
+        asyncio::run(async {
+            let (tx, rx) = mpsc::channel();
+            // Done and never watched, then done after it was watched.
+            let plain = Arc::new(asyncio::create_task(async { 1 }));
+            let watched = Arc::new(asyncio::create_task(async { 2 }));
+            watched.add_done_callback(|_| ());
+            asyncio::sleep(Duration::ZERO).await;
+            for task in [plain, watched] {
+                assert!(task.done());
+                let (me, tx) = (Arc::clone(&task), tx.clone());
+                task.add_done_callback(move |outcome| {
+                    let again = tx.clone();
+                    // Python's callbacks look at their task: done, result, more callbacks.
+                    tx.send((me.done(), me.result(), outcome.clone())).unwrap();
+                    me.add_done_callback(move |outcome| {
+                        again.send((true, None, outcome.clone())).unwrap();
+                    });
+                    me.cancel();
+                });
+            }
+            drop(tx);
+            rx.iter().collect::<Vec<_>>()
+        })
+    });
+    assert_eq!(
+        seen,
+        [
+            (true, Some(Ok(1)), Ok(1)),
+            (true, None, Ok(1)),
+            (true, Some(Ok(2)), Ok(2)),
+            (true, None, Ok(2)),
+        ]
+    );
+}

@@ -10,6 +10,7 @@
 //! the callbacks and tells the watchers, before waking whoever awaits the task.
 #![forbid(unsafe_code)]
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -21,7 +22,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures_util::FutureExt;
 use futures_util::task::AtomicWaker;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, ReentrantMutex};
 use tokio::task::{AbortHandle, JoinError, JoinHandle};
 
 use crate::PanicError;
@@ -136,6 +137,16 @@ impl Drop for Failure {
     }
 }
 
+/// Runs a done callback; one that panics is reported on stderr, not propagated.
+fn run_callback<T>(callback: Callback<T>, result: &Result<T, TaskError>) {
+    if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| callback(result))) {
+        eprintln!(
+            "tripod::asyncio: a task's done callback {}",
+            PanicError::from_payload(payload)
+        );
+    }
+}
+
 fn warn_unretrieved(panic: &PanicError) {
     UNRETRIEVED_WARNINGS.fetch_add(1, Ordering::Relaxed);
     eprintln!("tripod::asyncio: Task exception was never retrieved: {panic}");
@@ -146,16 +157,22 @@ fn warn_unretrieved(panic: &PanicError) {
 pub(crate) struct Outcome<T> {
     /// `None` once moved out.
     result: Option<Result<T, TaskError>>,
-    /// Whether somebody looked at it (await, result, exception, a done callback).
-    retrieved: bool,
+    /// Whether somebody looked at it (await, result, exception, a done callback). Atomic:
+    /// a reader sets it under a shared lock.
+    retrieved: AtomicBool,
 }
 
 impl<T> Outcome<T> {
     fn new(result: Result<T, TaskError>) -> Self {
         Outcome {
             result: Some(result),
-            retrieved: false,
+            retrieved: AtomicBool::new(false),
         }
+    }
+
+    /// Counts the outcome as looked at.
+    fn retrieve(&self) {
+        self.retrieved.store(true, Ordering::Relaxed);
     }
 
     /// The outcome of a tokio task that ran a task's future: the future's own outcome, or
@@ -188,7 +205,7 @@ impl<T> Outcome<T> {
 
 impl<T> Drop for Outcome<T> {
     fn drop(&mut self) {
-        if !self.retrieved
+        if !*self.retrieved.get_mut()
             && let Some(Err(TaskError::Panicked(panic))) = &self.result
         {
             warn_unretrieved(panic);
@@ -294,8 +311,7 @@ impl fmt::Debug for FailureWatch {
 struct CellState<T> {
     /// The tokio task, until its outcome is taken (the cell is its join waker meanwhile).
     join: Option<JoinHandle<Output<T>>>,
-    /// `Some` once finished, until an await moves it out.
-    outcome: Option<Outcome<T>>,
+    /// Whether the outcome is in [`Cell::outcome`] and the done callbacks ran.
     finished: bool,
     /// Whether somebody looked at the outcome before it arrived (a task group, a gather
     /// that returned early): passed on to the outcome.
@@ -312,6 +328,10 @@ struct CellState<T> {
 /// tells the watchers and wakes the awaiter.
 pub(crate) struct Cell<T> {
     state: Mutex<CellState<T>>,
+    /// `Some` once finished, until an await moves it out. Behind a lock of its own (taken
+    /// after `state`, never before), reentrant: a done callback runs holding only this
+    /// lock, so it may look at its task again (result, done, cancel, add_done_callback).
+    outcome: ReentrantMutex<RefCell<Option<Outcome<T>>>>,
     done: AtomicBool,
     /// The key of the [`FailureWatch`] to tell if the task fails (0: none).
     watched_by: AtomicU64,
@@ -335,18 +355,38 @@ impl<T: Send + 'static> Cell<T> {
         let cell = Arc::new(Cell {
             state: Mutex::new(CellState {
                 join: Some(join),
-                outcome: None,
                 finished: false,
                 retrieved: false,
                 callbacks: Vec::new(),
                 watchers: Vec::new(),
                 awaiter: None,
             }),
+            outcome: ReentrantMutex::new(RefCell::new(None)),
             done: AtomicBool::new(false),
             watched_by: AtomicU64::new(0),
         });
         cell.collect();
         cell
+    }
+
+    /// A cell for a task that finished with `outcome` (a done callback added after the
+    /// task finished runs with no lock of the task held but the outcome's shared one).
+    fn finished(outcome: Outcome<T>) -> Arc<Self> {
+        #[cfg(test)]
+        CELLS_MADE.fetch_add(1, Ordering::Relaxed);
+        Arc::new(Cell {
+            state: Mutex::new(CellState {
+                join: None,
+                finished: true,
+                retrieved: false,
+                callbacks: Vec::new(),
+                watchers: Vec::new(),
+                awaiter: None,
+            }),
+            outcome: ReentrantMutex::new(RefCell::new(Some(outcome))),
+            done: AtomicBool::new(true),
+            watched_by: AtomicU64::new(0),
+        })
     }
 
     /// Takes the outcome if the tokio task completed and publishes it; otherwise
@@ -373,29 +413,24 @@ impl<T: Send + 'static> Cell<T> {
 impl<T> Cell<T> {
     /// Publishes the outcome: runs the done callbacks first (each sees the outcome), then
     /// stores it, tells the watchers and wakes the awaiter.
-    fn finish(&self, mut outcome: Outcome<T>) {
+    fn finish(&self, outcome: Outcome<T>) {
         let failed = outcome.result().is_err();
         let (watchers, awaiter) = loop {
             let callbacks = {
                 let mut state = self.state.lock();
                 if state.callbacks.is_empty() {
-                    outcome.retrieved |= state.retrieved;
-                    state.outcome = Some(outcome);
+                    if state.retrieved {
+                        outcome.retrieve();
+                    }
+                    *self.outcome.lock().borrow_mut() = Some(outcome);
                     state.finished = true;
                     break (std::mem::take(&mut state.watchers), state.awaiter.take());
                 }
                 std::mem::take(&mut state.callbacks)
             };
-            outcome.retrieved = true;
+            outcome.retrieve();
             for callback in callbacks {
-                if let Err(payload) =
-                    std::panic::catch_unwind(AssertUnwindSafe(|| callback(outcome.result())))
-                {
-                    eprintln!(
-                        "tripod::asyncio: a task's done callback {}",
-                        PanicError::from_payload(payload)
-                    );
-                }
+                run_callback(callback, outcome.result());
             }
         };
         let panic = if watchers.is_empty() {
@@ -421,6 +456,14 @@ impl<T> Cell<T> {
         }
     }
 
+    /// Calls `f` on the outcome, if stored, under the outcome's lock (reentrant: `f` may
+    /// come back to this cell on this thread, to read).
+    fn read<R>(&self, f: impl FnOnce(Option<&Outcome<T>>) -> R) -> R {
+        let guard = self.outcome.lock();
+        let outcome = guard.borrow();
+        f(outcome.as_ref())
+    }
+
     fn is_done(&self) -> bool {
         self.done.load(Ordering::Acquire)
     }
@@ -428,42 +471,33 @@ impl<T> Cell<T> {
     /// Whether the task is done and its outcome, still stored, is a failure.
     fn failed(&self) -> bool {
         self.is_done()
-            && self
-                .state
-                .lock()
-                .outcome
-                .as_ref()
-                .is_some_and(|o| o.result.as_ref().is_some_and(Result::is_err))
+            && self.read(|o| o.is_some_and(|o| o.result.as_ref().is_some_and(Result::is_err)))
     }
 
     /// Runs `callback` with the outcome once the task is done (at once if it is).
     fn add_callback(&self, callback: Callback<T>) {
-        let mut state = self.state.lock();
-        if !state.finished {
-            state.callbacks.push(callback);
-            return;
-        }
-        let Some(outcome) = &mut state.outcome else {
-            return; // awaited already: nobody can add a callback then
-        };
-        outcome.retrieved = true;
-        if let Err(payload) =
-            std::panic::catch_unwind(AssertUnwindSafe(|| callback(outcome.result())))
         {
-            eprintln!(
-                "tripod::asyncio: a task's done callback {}",
-                PanicError::from_payload(payload)
-            );
+            let mut state = self.state.lock();
+            if !state.finished {
+                state.callbacks.push(callback);
+                return;
+            }
         }
+        // Only the outcome's reentrant lock is held: the callback may use its task again.
+        self.read(|outcome| {
+            if let Some(outcome) = outcome {
+                outcome.retrieve();
+                run_callback(callback, outcome.result());
+            } // else awaited already: nobody can add a callback then
+        });
     }
 
     /// Runs `watcher` once the task is done (at once if it is).
     fn watch(&self, watcher: Watcher) {
         let mut state = self.state.lock();
         if state.finished {
-            let panic = state.outcome.as_ref().and_then(|o| o.panic().cloned());
             drop(state);
-            watcher(panic.as_ref());
+            watcher(self.panic().as_ref());
         } else {
             state.watchers.push(watcher);
         }
@@ -471,25 +505,26 @@ impl<T> Cell<T> {
 
     /// The task's panic, if it finished with one that is still stored.
     fn panic(&self) -> Option<PanicError> {
-        let state = self.state.lock();
-        state.outcome.as_ref().and_then(|o| o.panic().cloned())
+        self.read(|o| o.and_then(|o| o.panic().cloned()))
     }
 
     /// Counts the outcome as looked at, now or when it arrives.
     fn mark_retrieved(&self) {
-        let mut state = self.state.lock();
-        state.retrieved = true;
-        if let Some(outcome) = &mut state.outcome {
-            outcome.retrieved = true;
-        }
+        self.state.lock().retrieved = true;
+        // After the flag (which `finish` passes on to an outcome it stores later), with the
+        // state's lock released (a done callback holds the outcome's lock and may take it).
+        self.read(|o| o.map(Outcome::retrieve));
     }
 
     /// Calls `f` on the outcome if the task finished and it is still stored.
     fn with_outcome<R>(&self, retrieve: bool, f: impl FnOnce(&Outcome<T>) -> R) -> Option<R> {
-        let mut state = self.state.lock();
-        let outcome = state.outcome.as_mut()?;
-        outcome.retrieved |= retrieve;
-        Some(f(outcome))
+        self.read(|outcome| {
+            let outcome = outcome?;
+            if retrieve {
+                outcome.retrieve();
+            }
+            Some(f(outcome))
+        })
     }
 
     /// Moves the outcome out if the task finished; otherwise `cx` is woken when it does.
@@ -499,8 +534,11 @@ impl<T> Cell<T> {
             state.awaiter = Some(cx.waker().clone());
             return Poll::Pending;
         }
-        let outcome = state
+        drop(state);
+        let outcome = self
             .outcome
+            .lock()
+            .borrow_mut()
             .take()
             .expect("a task's outcome is taken once");
         Poll::Ready(outcome.into_result())
@@ -511,7 +549,8 @@ impl<T> Cell<T> {
         if !self.is_done() {
             return None;
         }
-        self.state.lock().outcome.take().map(Outcome::into_result)
+        let outcome = self.outcome.lock().borrow_mut().take();
+        outcome.map(Outcome::into_result)
     }
 
     /// Aborts the tokio task if it has not completed; `false` if it has.
@@ -613,7 +652,9 @@ impl<T> Local<T> {
         self.settle();
         match self {
             Local::Finished(outcome) => {
-                outcome.retrieved |= retrieve;
+                if retrieve {
+                    outcome.retrieve();
+                }
                 Some(f(outcome))
             }
             Local::Watched(cell) => cell.with_outcome(retrieve, f),
@@ -639,6 +680,20 @@ impl<T: Send + 'static> Local<T> {
             }
             Local::Finished(_) | Local::Taken => None,
         }
+    }
+
+    /// The task's cell, made now if it had none, whether or not the task finished; `None`
+    /// once its outcome was taken.
+    fn shared(&mut self) -> Option<Arc<Cell<T>>> {
+        if let Some(cell) = self.watched() {
+            return Some(cell);
+        }
+        let Local::Finished(outcome) = std::mem::replace(self, Local::Taken) else {
+            return None;
+        };
+        let cell = Cell::finished(*outcome);
+        *self = Local::Watched(Arc::clone(&cell));
+        Some(cell)
     }
 }
 
@@ -844,21 +899,10 @@ impl<T: Send + 'static> Task<T> {
         F: FnOnce(&Result<T, TaskError>) + Send + 'static,
     {
         let mut local = self.local.lock();
-        let Some(cell) = local.watched() else {
-            // Done: call it now. The callback cannot reach this task (it is `'static` and
-            // `Task` is not `Clone`), so calling it under the lock cannot deadlock.
-            local.with_outcome(true, |outcome| {
-                if let Err(payload) =
-                    std::panic::catch_unwind(AssertUnwindSafe(|| callback(outcome.result())))
-                {
-                    // As for a callback run when the task finishes: reported, not propagated.
-                    eprintln!(
-                        "tripod::asyncio: a task's done callback {}",
-                        PanicError::from_payload(payload)
-                    );
-                }
-            });
-            return;
+        // A done task gets a cell too: the callback runs with the task's lock released, as
+        // it may reach the task (through an `Arc`, say) and look at it again.
+        let Some(cell) = local.shared() else {
+            return; // awaited already: nobody can add a callback then
         };
         drop(local);
         cell.add_callback(Box::new(callback));
