@@ -1409,3 +1409,108 @@ fn a_done_callback_on_a_done_task_may_use_the_task() {
         ]
     );
 }
+
+#[test]
+fn a_gather_whose_first_task_waits_goes_idle() {
+    for event_loop in [EventLoop::new(), EventLoop::multi_thread(2)] {
+        let polls = event_loop.run_until_complete(async {
+            let (release, released) = tokio::sync::oneshot::channel::<()>();
+            let mut tasks = vec![asyncio::create_task(async move {
+                let _ = released.await;
+                0
+            })];
+            let finished = Arc::new(AtomicUsize::new(0));
+            tasks.extend((1..100).map(|i| {
+                let finished = Arc::clone(&finished);
+                asyncio::create_task(async move {
+                    finished.fetch_add(1, Ordering::SeqCst);
+                    i
+                })
+            }));
+            let polls = Arc::new(AtomicUsize::new(0));
+            let counted = Arc::clone(&polls);
+            let mut gather = asyncio::gather(tasks);
+            let gathering = asyncio::create_task(std::future::poll_fn(move |cx| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                std::pin::Pin::new(&mut gather).poll(cx)
+            }));
+            let deadline = std::time::Instant::now() + WAIT;
+            while finished.load(Ordering::SeqCst) < 99 || polls.load(Ordering::SeqCst) < 2 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the gather never waited"
+                );
+                asyncio::sleep(Duration::ZERO).await;
+            }
+            // Every other task is done and the gather has waited: over many turns of the
+            // loop (and a window of real time, for the workers of a multi-thread loop) it
+            // is not polled again and again.
+            let window = std::time::Instant::now() + Duration::from_millis(50);
+            let mut turns = 0;
+            while turns < 200 || std::time::Instant::now() < window {
+                asyncio::sleep(Duration::ZERO).await;
+                turns += 1;
+            }
+            let idle = polls.load(Ordering::SeqCst);
+            release.send(()).unwrap();
+            assert_eq!(gathering.await.unwrap(), Ok((0..100).collect::<Vec<_>>()));
+            idle
+        });
+        assert!(polls <= 4, "polled {polls} times while waiting");
+        event_loop.close();
+    }
+}
+
+#[test]
+fn callbacks_added_from_another_thread_while_the_task_completes_run_once() {
+    let event_loop = EventLoop::multi_thread(2);
+    for round in 0..200u32 {
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let task = Arc::new(event_loop.create_task(async move {
+            let _ = released.await;
+            round
+        }));
+        let (tx, rx) = mpsc::channel();
+        let barrier = Arc::new(std::sync::Barrier::new(2));
+        let adder = {
+            let (task, tx, barrier) = (Arc::clone(&task), tx.clone(), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                for n in 0..3 {
+                    let tx = tx.clone();
+                    task.add_done_callback(move |outcome| tx.send((n, outcome.clone())).unwrap());
+                    // Done means the outcome is there to read.
+                    if task.done() {
+                        assert_eq!(task.result(), Some(Ok(round)));
+                    }
+                }
+            })
+        };
+        barrier.wait();
+        release.send(()).unwrap();
+        adder.join().unwrap();
+        drop(tx);
+        let seen: Vec<_> = rx.iter().collect();
+        assert_eq!(seen, [(0, Ok(round)), (1, Ok(round)), (2, Ok(round))]);
+        assert!(task.done());
+        assert_eq!(task.result(), Some(Ok(round)));
+    }
+    event_loop.close();
+}
+
+#[test]
+fn a_done_callback_sees_its_task_done() {
+    let seen = within_wait(|| {
+        asyncio::run(async {
+            let (tx, rx) = mpsc::channel();
+            let task = Arc::new(asyncio::create_task(async { 3 }));
+            let me = Arc::clone(&task);
+            task.add_done_callback(move |_| tx.send((me.done(), me.result())).unwrap());
+            while !task.done() {
+                asyncio::sleep(Duration::ZERO).await;
+            }
+            rx.try_recv()
+        })
+    });
+    assert_eq!(seen, Ok((true, Some(Ok(3)))));
+}

@@ -311,7 +311,7 @@ impl fmt::Debug for FailureWatch {
 struct CellState<T> {
     /// The tokio task, until its outcome is taken (the cell is its join waker meanwhile).
     join: Option<JoinHandle<Output<T>>>,
-    /// Whether the outcome is in [`Cell::outcome`] and the done callbacks ran.
+    /// Whether the done callbacks ran (the outcome is in [`Cell::outcome`] before).
     finished: bool,
     /// Whether somebody looked at the outcome before it arrived (a task group, a gather
     /// that returned early): passed on to the outcome.
@@ -332,6 +332,7 @@ pub(crate) struct Cell<T> {
     /// after `state`, never before), reentrant: a done callback runs holding only this
     /// lock, so it may look at its task again (result, done, cancel, add_done_callback).
     outcome: ReentrantMutex<RefCell<Option<Outcome<T>>>>,
+    /// Whether the outcome is stored (set before the done callbacks run).
     done: AtomicBool,
     /// The key of the [`FailureWatch`] to tell if the task fails (0: none).
     watched_by: AtomicU64,
@@ -370,7 +371,7 @@ impl<T: Send + 'static> Cell<T> {
     }
 
     /// A cell for a task that finished with `outcome` (a done callback added after the
-    /// task finished runs with no lock of the task held but the outcome's shared one).
+    /// task finished runs with no lock of the task held but the outcome's).
     fn finished(outcome: Outcome<T>) -> Arc<Self> {
         #[cfg(test)]
         CELLS_MADE.fetch_add(1, Ordering::Relaxed);
@@ -411,34 +412,48 @@ impl<T: Send + 'static> Cell<T> {
 }
 
 impl<T> Cell<T> {
-    /// Publishes the outcome: runs the done callbacks first (each sees the outcome), then
-    /// stores it, tells the watchers and wakes the awaiter.
+    /// Publishes the outcome: stores it (the task is done), runs the done callbacks (each
+    /// sees the outcome, and the task done, as in Python), then tells the watchers and
+    /// wakes the awaiter.
     fn finish(&self, outcome: Outcome<T>) {
         let failed = outcome.result().is_err();
+        // The outcome's lock is held until the callbacks ran: a reader on another thread
+        // waits for them (the outcome is not shared between threads: `T` is only `Send`),
+        // a callback reading its own task reenters it.
+        let stored = {
+            let state = self.state.lock();
+            if state.retrieved {
+                outcome.retrieve();
+            }
+            let stored = self.outcome.lock();
+            *stored.borrow_mut() = Some(outcome);
+            self.done.store(true, Ordering::Release);
+            stored
+        };
         let (watchers, awaiter) = loop {
             let callbacks = {
                 let mut state = self.state.lock();
                 if state.callbacks.is_empty() {
-                    if state.retrieved {
-                        outcome.retrieve();
-                    }
-                    *self.outcome.lock().borrow_mut() = Some(outcome);
                     state.finished = true;
                     break (std::mem::take(&mut state.watchers), state.awaiter.take());
                 }
                 std::mem::take(&mut state.callbacks)
             };
+            let outcome = stored.borrow();
+            let outcome = outcome
+                .as_ref()
+                .expect("a task's outcome stays until its callbacks ran");
             outcome.retrieve();
             for callback in callbacks {
                 run_callback(callback, outcome.result());
             }
         };
+        drop(stored);
         let panic = if watchers.is_empty() {
             None
         } else {
             self.panic()
         };
-        self.done.store(true, Ordering::Release);
         if failed {
             // Pairs with `FailureWatch::fence`: either the watch's key is seen here, or the
             // gather sees this task done after setting it.
@@ -544,7 +559,8 @@ impl<T> Cell<T> {
         Poll::Ready(outcome.into_result())
     }
 
-    /// Moves the outcome out if the task finished.
+    /// Moves the outcome out if the task finished (once its done callbacks ran, which hold
+    /// the outcome's lock).
     fn take(&self) -> Option<Result<T, TaskError>> {
         if !self.is_done() {
             return None;
@@ -1174,6 +1190,128 @@ mod tests {
                 crate::asyncio::sleep(std::time::Duration::ZERO).await;
             }
         });
+    }
+
+    /// The cell of a watched task, to see when it is freed.
+    fn cell_of<T>(task: &Task<T>) -> Weak<Cell<T>> {
+        match &*task.local.lock() {
+            Local::Watched(cell) => Arc::downgrade(cell),
+            _ => panic!("the task is not watched"),
+        }
+    }
+
+    /// Polls `freed` until it is true, failing after a deadline.
+    fn until(what: &str, mut freed: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !freed() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_watched_task_cancelled_before_it_ran_frees_its_cell() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let cell = crate::asyncio::run(async move {
+            let task = create_task(std::future::pending::<()>());
+            task.add_done_callback(move |outcome| tx.send(outcome.clone()).unwrap());
+            assert!(task.cancel());
+            let cell = cell_of(&task);
+            drop(task);
+            for _ in 0..3 {
+                crate::asyncio::sleep(std::time::Duration::ZERO).await;
+            }
+            cell
+        });
+        assert_eq!(rx.try_recv(), Ok(Err(TaskError::Cancelled)));
+        until("the cell was never freed", || cell.upgrade().is_none());
+    }
+
+    #[test]
+    fn a_loop_closed_with_watched_tasks_pending_frees_their_cells() {
+        for event_loop in [
+            crate::asyncio::EventLoop::new(),
+            crate::asyncio::EventLoop::multi_thread(2),
+        ] {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let (kept, dropped) = event_loop.run_until_complete(async move {
+                let kept = create_task(std::future::pending::<u8>());
+                let dropped = create_task(std::future::pending::<u8>());
+                for task in [&kept, &dropped] {
+                    let tx = tx.clone();
+                    task.add_done_callback(move |outcome| tx.send(outcome.clone()).unwrap());
+                }
+                let dropped = cell_of(&dropped);
+                (kept, dropped)
+            });
+            let kept_cell = cell_of(&kept);
+            event_loop.close();
+            assert_eq!(
+                rx.recv_timeout(std::time::Duration::from_secs(10)),
+                Ok(Err(TaskError::Cancelled))
+            );
+            assert_eq!(
+                rx.recv_timeout(std::time::Duration::from_secs(10)),
+                Ok(Err(TaskError::Cancelled))
+            );
+            until("the dropped task's cell was never freed", || {
+                dropped.upgrade().is_none()
+            });
+            assert!(kept.done() && kept.cancelled());
+            drop(kept);
+            until("the kept task's cell was never freed", || {
+                kept_cell.upgrade().is_none()
+            });
+        }
+    }
+
+    #[test]
+    fn a_watched_panic_warns_once_unless_retrieved() {
+        let _serial = WARNINGS.lock();
+        let before = UNRETRIEVED_WARNINGS.load(Ordering::SeqCst);
+        crate::asyncio::run(async {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let rx = futures_util::FutureExt::shared(rx);
+            let group = crate::asyncio::TaskGroup::new();
+            let spawn = |name: &'static str, in_group: bool| {
+                let rx = rx.clone();
+                let future = async move {
+                    let _ = rx.await;
+                    panic!("{name}")
+                };
+                if in_group {
+                    group.create_task(future)
+                } else {
+                    create_task(future)
+                }
+            };
+            let late = |name| spawn(name, false);
+            // Watched by `wait` and `as_completed`, never looked at: one warning each.
+            let (waited, listed) = (late("waited"), late("listed"));
+            // Looked at: no warning.
+            let (called, grouped, asked) = (late("called"), spawn("grouped", true), late("asked"));
+            called.add_done_callback(|_| ());
+            let waiting = create_task(crate::asyncio::wait(
+                [waited],
+                crate::asyncio::ReturnWhen::AllCompleted,
+                None,
+            ));
+            let mut completed = crate::asyncio::as_completed([listed], None);
+            crate::asyncio::sleep(std::time::Duration::ZERO).await;
+            tx.send(()).unwrap();
+            let (done, _) = waiting.await.unwrap();
+            assert!(!done[0].cancelled() && done[0].done());
+            drop(done);
+            drop(completed.next().await.unwrap().unwrap());
+            assert!(group.join().await.is_err());
+            drop(grouped);
+            while !(called.done() && asked.done()) {
+                crate::asyncio::sleep(std::time::Duration::ZERO).await;
+            }
+            assert!(!asked.cancelled());
+            assert!(asked.exception().is_some());
+        });
+        assert_eq!(UNRETRIEVED_WARNINGS.load(Ordering::SeqCst), before + 2);
     }
 
     #[test]
