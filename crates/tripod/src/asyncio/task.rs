@@ -1130,7 +1130,7 @@ pub(crate) fn take_outcome<T>(mut task: Task<T>) -> Result<T, TaskError> {
 mod tests {
     use super::*;
 
-    /// The tests that count warnings, one at a time (the counter is global).
+    /// The tests that count warnings or make cells, one at a time (the counters are global).
     static WARNINGS: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
 
     #[test]
@@ -1169,6 +1169,7 @@ mod tests {
 
     #[test]
     fn a_watched_task_frees_its_cell_once_done_and_dropped() {
+        let _serial = WARNINGS.lock();
         crate::asyncio::run(async {
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();
             let task = create_task(async move { rx.await.is_ok() });
@@ -1211,6 +1212,7 @@ mod tests {
 
     #[test]
     fn a_watched_task_cancelled_before_it_ran_frees_its_cell() {
+        let _serial = WARNINGS.lock();
         let (tx, rx) = std::sync::mpsc::channel();
         let cell = crate::asyncio::run(async move {
             let task = create_task(std::future::pending::<()>());
@@ -1229,6 +1231,7 @@ mod tests {
 
     #[test]
     fn a_loop_closed_with_watched_tasks_pending_frees_their_cells() {
+        let _serial = WARNINGS.lock();
         for event_loop in [
             crate::asyncio::EventLoop::new(),
             crate::asyncio::EventLoop::multi_thread(2),
