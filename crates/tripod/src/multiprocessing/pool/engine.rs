@@ -37,6 +37,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::error::{PoolError, PoolErrorKind};
 use super::job::Job;
+use super::journal::Journal;
 use super::protocol::{self, Reply};
 use super::result::ResultWork;
 use super::worker::{InitCall, WorkerSetup, worker_main};
@@ -205,6 +206,8 @@ struct WorkerSlot {
     process: Arc<ProcessHandle<()>>,
     conn: Arc<Connection>,
     outbox: Arc<Outbox>,
+    /// Where it copies the replies it holds back, read back when it dies.
+    journal: Option<Journal>,
     /// It answered a chunk: it is past its initializer.
     answered: bool,
     in_flight: VecDeque<Chunk>,
@@ -533,9 +536,12 @@ impl Engine {
             state.next_worker += 1;
             id
         };
+        // Without a journal (no shared memory), the worker answers each chunk at once.
+        let journal = Journal::create().ok();
         let setup = WorkerSetup {
             init: self.config.init.clone(),
             maxtasks: self.config.maxtasks,
+            journal: journal.clone(),
         };
         let mut process = Process::new(worker_main, (child, setup))
             .name(format!("PoolWorker-{id}"))
@@ -558,6 +564,7 @@ impl Engine {
                 process: Arc::clone(&handle),
                 conn: Arc::clone(&conn),
                 outbox: Arc::clone(&outbox),
+                journal,
                 answered: false,
                 in_flight: VecDeque::new(),
                 in_flight_bytes: 0,
@@ -655,22 +662,7 @@ impl Engine {
             worker.answered = true;
             chunk
         };
-        if outcomes.len() == chunk.len {
-            chunk.job.chunk_done(chunk.offset, outcomes);
-        } else {
-            chunk.job.chunk_failed(
-                chunk.offset,
-                chunk.len,
-                PoolError::new(
-                    PoolErrorKind::Decode,
-                    format!(
-                        "the worker returned {} outcomes for a chunk of {}",
-                        outcomes.len(),
-                        chunk.len
-                    ),
-                ),
-            );
-        }
+        deliver(&chunk, outcomes);
         1
     }
 
@@ -751,6 +743,11 @@ impl Engine {
             slot.process.join_timeout(REAP_GRACE * 5);
         }
         let exitcode = slot.process.exitcode();
+        // The replies it held back when it died: delivered, as if it had sent them.
+        let recovered = match (&slot.journal, exitcode) {
+            (Some(journal), Some(_)) => recover(&mut slot.in_flight, &journal.read_back()),
+            _ => 0,
+        };
         let mut failed: Vec<(Chunk, PoolError)> = Vec::new();
         let mut dropped = 0;
         let replace = {
@@ -799,7 +796,7 @@ impl Engine {
             }
             replace
         };
-        let n = failed.len() + dropped;
+        let n = failed.len() + dropped + recovered;
         for (chunk, error) in failed {
             chunk.job.chunk_failed(chunk.offset, chunk.len, error);
         }
@@ -931,6 +928,48 @@ impl Engine {
     pub(crate) fn pids(&self) -> Vec<u32> {
         self.lock().workers.iter().map(|w| w.pid).collect()
     }
+}
+
+/// Gives `chunk`'s job the outcomes of its reply.
+fn deliver(chunk: &Chunk, outcomes: protocol::Outcomes<'_>) {
+    if outcomes.len() == chunk.len {
+        chunk.job.chunk_done(chunk.offset, outcomes);
+    } else {
+        chunk.job.chunk_failed(
+            chunk.offset,
+            chunk.len,
+            PoolError::new(
+                PoolErrorKind::Decode,
+                format!(
+                    "the worker returned {} outcomes for a chunk of {}",
+                    outcomes.len(),
+                    chunk.len
+                ),
+            ),
+        );
+    }
+}
+
+/// Delivers the replies read back from a dead worker's journal (`replies`) for chunks
+/// still in `in_flight`, and takes those chunks out; replies it had sent already are no
+/// longer in flight and are skipped. The number of chunks delivered.
+fn recover(in_flight: &mut VecDeque<Chunk>, replies: &[u8]) -> usize {
+    // A journal that does not parse (a worker that broke the protocol) gives nothing.
+    let Ok(replies) = protocol::parse_replies(replies) else {
+        return 0;
+    };
+    let mut recovered = 0;
+    for reply in replies {
+        let Reply::Done(id, outcomes) = reply else {
+            continue;
+        };
+        if let Some(at) = in_flight.iter().position(|c| c.id == id) {
+            let chunk = in_flight.remove(at).expect("the position is in range");
+            deliver(&chunk, outcomes);
+            recovered += 1;
+        }
+    }
+    recovered
 }
 
 fn scaled(timeout: Duration, items: usize) -> Duration {
