@@ -169,9 +169,14 @@ impl Outbox {
 
     /// Queues `message` for the writer thread.
     fn post(&self, message: Arc<Vec<u8>>) {
+        self.post_all(std::iter::once(message));
+    }
+
+    /// Queues `messages` for the writer thread, with one wake-up.
+    fn post_all(&self, messages: impl IntoIterator<Item = Arc<Vec<u8>>>) {
         let mut state = self.lock();
-        state.queue.push_back(message);
-        if !state.busy {
+        state.queue.extend(messages);
+        if !state.busy && !state.queue.is_empty() {
             self.ready.notify_one();
         }
     }
@@ -466,19 +471,22 @@ impl Engine {
             return;
         }
         let maxtasks = self.config.maxtasks;
+        // Messages for each worker's writer, posted together at the end.
+        let mut posts: Vec<Vec<Arc<Vec<u8>>>> = Vec::new();
         while !state.queue.is_empty() {
             let size = state.queue.front().map_or(0, |c| c.message.len());
-            let Some(worker) = state
+            let Some((index, worker)) = state
                 .workers
                 .iter_mut()
-                .filter(|w| {
+                .enumerate()
+                .filter(|(_, w)| {
                     !w.stopping
                         && w.killed.is_none()
                         && w.in_flight.len() < WINDOW_CHUNKS
                         && (w.in_flight.is_empty() || w.in_flight_bytes + size <= WINDOW_BYTES)
                         && maxtasks.is_none_or(|m| w.assigned < m)
                 })
-                .min_by_key(|w| w.in_flight.len())
+                .min_by_key(|(_, w)| w.in_flight.len())
             else {
                 break;
             };
@@ -494,7 +502,10 @@ impl Engine {
                 );
                 state.direct.push(direct);
             } else {
-                worker.outbox.post(Arc::clone(&chunk.message));
+                if posts.len() <= index {
+                    posts.resize_with(index + 1, Vec::new);
+                }
+                posts[index].push(Arc::clone(&chunk.message));
             }
             if worker.in_flight.is_empty() {
                 // Sent to an idle worker: it starts it as soon as it reads it.
@@ -502,6 +513,11 @@ impl Engine {
                 state.started.push((Arc::clone(&chunk.job), chunk.offset));
             }
             worker.in_flight.push_back(chunk);
+        }
+        for (worker, messages) in state.workers.iter().zip(posts) {
+            if !messages.is_empty() {
+                worker.outbox.post_all(messages);
+            }
         }
     }
 
@@ -615,6 +631,7 @@ impl Engine {
 
     /// The reader thread of one worker.
     fn run_reader(self: &Arc<Self>, id: u64, conn: &Connection) {
+        let mut done = 0;
         while let Ok(frame) = conn.recv_bytes() {
             let replies = match protocol::parse_replies(&frame) {
                 Ok(replies) => replies,
@@ -624,13 +641,18 @@ impl Engine {
                     break;
                 }
             };
-            let mut done = 0;
             for reply in replies {
                 match reply {
                     Reply::Done(chunk, outcomes) => done += self.on_done(id, chunk, outcomes),
                     Reply::InitFailed(message) => self.on_init_failed(message),
                 }
             }
+            // The frames already received are taken first: the window is refilled once.
+            if !conn.has_buffered() {
+                self.after_frame(id, std::mem::take(&mut done));
+            }
+        }
+        if done > 0 {
             self.after_frame(id, done);
         }
         self.worker_ended(id);
@@ -690,7 +712,14 @@ impl Engine {
             }
         }
         state.outstanding = state.outstanding.saturating_sub(done);
-        self.dispatch(&mut state);
+        // Refilled once half its window is free, many chunks at a time (one wake-up of
+        // its writer, one frame), rather than one chunk per reply.
+        let low = state.workers.iter().find(|w| w.id == id).is_none_or(|w| {
+            w.in_flight.len() <= WINDOW_CHUNKS / 2 && w.in_flight_bytes <= WINDOW_BYTES / 2
+        });
+        if low {
+            self.dispatch(&mut state);
+        }
         self.maybe_stop(&mut state);
         self.notify_started(state);
         if done > 0 {
@@ -1121,6 +1150,53 @@ mod tests {
         assert_eq!(v, Verdict::Requeue { retry: true });
         let v = verdict(&chunk(1, 1, false), Some(1), None, 7, Some(-6), 1);
         assert_eq!(kind(v), Some(PoolErrorKind::WorkerLost));
+    }
+
+    /// Records the values its chunks deliver, by offset.
+    #[derive(Default)]
+    struct Record(Mutex<Vec<(usize, u64)>>);
+
+    impl Job for Record {
+        fn chunk_done(&self, offset: usize, mut outcomes: protocol::Outcomes<'_>) {
+            let value = outcomes.next_item::<u64>().unwrap().unwrap();
+            self.0.lock().unwrap().push((offset, value));
+        }
+        fn chunk_failed(&self, _: usize, _: usize, error: PoolError) {
+            panic!("{error}")
+        }
+    }
+
+    fn done(buf: &mut Vec<u8>, chunk: u64, value: u64) {
+        let mark = protocol::begin_done(buf, chunk, 1);
+        buf.push(crate::wire::FORMAT_VERSION);
+        buf.push(crate::spawn::CHUNK_OK);
+        crate::wire::encode_raw_into(&value, buf).unwrap();
+        protocol::end_done(buf, mark);
+    }
+
+    #[test]
+    fn a_dead_workers_journal_delivers_what_it_held_back() {
+        let record = Arc::new(Record::default());
+        let mut in_flight: VecDeque<Chunk> = (1..=4)
+            .map(|id| Chunk {
+                offset: id as usize,
+                job: Arc::clone(&record) as Arc<dyn Job>,
+                ..chunk(id, 0, false)
+            })
+            .collect();
+        // Chunk 7 was answered on the connection before the worker died (it is no longer
+        // in flight); 1 and 2 were held back; 3 was running, 4 waiting.
+        let mut journal = Vec::new();
+        done(&mut journal, 7, 70);
+        done(&mut journal, 1, 10);
+        done(&mut journal, 2, 20);
+        assert_eq!(recover(&mut in_flight, &journal), 2);
+        assert_eq!(*record.0.lock().unwrap(), [(1, 10), (2, 20)]);
+        let left: Vec<u64> = in_flight.iter().map(|c| c.id).collect();
+        assert_eq!(left, [3, 4], "3 is the chunk it ran");
+        // What does not parse gives nothing (a journal is never published cut short).
+        assert_eq!(recover(&mut in_flight, &[9, 9, 9]), 0);
+        assert_eq!(in_flight.len(), 2);
     }
 
     #[test]
