@@ -43,6 +43,10 @@ impl Drop for ResultWork {
     }
 }
 
+/// How long [`Cell::wait`] checks for the result before it sleeps (measured on 2 cores
+/// with `pool.apply_async`: 50 µs beat 20 µs and 100 µs).
+const SPIN: Duration = Duration::from_micros(50);
+
 /// The completion cell shared by an [`AsyncResult`] and the pool.
 pub(crate) struct Cell<T> {
     slot: Mutex<Option<Result<T, PoolError>>>,
@@ -83,9 +87,22 @@ impl<T> Cell<T> {
         &self,
         deadline: Option<Instant>,
     ) -> Option<MutexGuard<'_, Option<Result<T, PoolError>>>> {
-        let slot = self.lock();
+        let mut slot = self.lock();
         if slot.is_some() {
             return Some(slot);
+        }
+        // A result about to arrive is taken without sleeping and being woken (which
+        // costs more than the wait, for a stream of small tasks): check for a little
+        // while, yielding in between, before sleeping.
+        let start = Instant::now();
+        let spin = deadline.map_or(SPIN, |d| SPIN.min(d.saturating_duration_since(start)));
+        while start.elapsed() < spin {
+            drop(slot);
+            std::thread::yield_now();
+            slot = self.lock();
+            if slot.is_some() {
+                return Some(slot);
+            }
         }
         // Registered under the lock, before waiting: a completer sees it (a count left
         // high by a waiter that timed out only costs a needless wake-up).
