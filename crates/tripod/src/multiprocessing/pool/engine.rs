@@ -12,7 +12,9 @@
 //! flight per worker, giving each chunk to the worker with the fewest, so an idle worker
 //! gets work first and a busy one finds its next chunks already in its socket; the
 //! writer sends the chunks queued for a worker in one frame, and the reader refills a
-//! window once per frame of replies, so many small tasks cost few thread wake-ups. A chunk
+//! window once half of it is free, after taking every frame of replies already received
+//! (a worker answers chunks it runs back to back in one frame), so many small tasks cost
+//! few thread wake-ups. A chunk
 //! for an idle worker (one that answered everything it was sent, so it waits to read,
 //! past its initializer) is written by the thread that dispatched it, once it has released
 //! the pool's lock, without waking the writer: such a write cannot block for long, since
@@ -20,11 +22,13 @@
 //!
 //! A worker runs its chunks in the order it got them, so the chunk it runs is the first
 //! in flight that it has not answered: it started when it was sent to the idle worker, or
-//! when the reply of the chunk before it was read (a little late, by the reply's transit:
-//! timeouts are measured from there; a job's `chunk_started` is called then, too). When its connection ends, that chunk
-//! fails with `WorkerLost` (or is retried) and the chunks behind it go back to the front
-//! of the queue. (A worker that dies between two chunks fails the one it was about to
-//! start.)
+//! when the reply of the chunk before it was read (a little late, by the reply's transit
+//! and by the time the worker held the reply back, at most about a millisecond: timeouts
+//! are measured from there; a job's `chunk_started` is called then, too). When its
+//! connection ends, the replies it held back are read from its journal and delivered
+//! ([`recover`]); then the first chunk still unanswered fails with `WorkerLost` (or is
+//! retried) and the chunks behind it go back to the front of the queue. (A worker that
+//! dies between two chunks fails the one it was about to start.)
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
