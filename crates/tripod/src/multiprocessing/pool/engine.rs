@@ -56,6 +56,12 @@ pub(crate) const WINDOW_CHUNKS: usize = 64;
 /// however large).
 pub(crate) const WINDOW_BYTES: usize = 1 << 20;
 
+/// Chunks posted at most to a busy worker's writer without waking it: a chunk for a
+/// worker that has a chunk sent (or about to be) and not answered waits, up to this
+/// many, for that answer (its reader then wakes the writer), so that chunks submitted one
+/// by one to a busy worker travel many to a frame, at one thread wake-up.
+const QUIET_MAX: usize = 16;
+
 /// How long the pool waits for a worker whose connection ended to be reaped before it
 /// kills it (a worker that closed its connection but lingers).
 const REAP_GRACE: Duration = Duration::from_secs(2);
@@ -173,16 +179,22 @@ impl Outbox {
 
     /// Queues `message` for the writer thread.
     fn post(&self, message: Arc<Vec<u8>>) {
-        self.post_all(std::iter::once(message));
+        self.post_all(std::iter::once(message), true);
     }
 
-    /// Queues `messages` for the writer thread, with one wake-up.
-    fn post_all(&self, messages: impl IntoIterator<Item = Arc<Vec<u8>>>) {
+    /// Queues `messages` for the writer thread; `wake`: with one wake-up of it, else they
+    /// wait for the next [`kick`](Self::kick) (or go with what the writer sends next).
+    fn post_all(&self, messages: impl IntoIterator<Item = Arc<Vec<u8>>>, wake: bool) {
         let mut state = self.lock();
         state.queue.extend(messages);
-        if !state.busy && !state.queue.is_empty() {
+        if wake && !state.busy && !state.queue.is_empty() {
             self.ready.notify_one();
         }
+    }
+
+    /// Wakes the writer for the messages posted without a wake-up.
+    fn kick(&self) {
+        self.post_all(std::iter::empty(), true);
     }
 
     /// Takes the right to send now, if nobody sends and nothing waits; give it back with
@@ -226,6 +238,9 @@ struct WorkerSlot {
     started: Option<(u64, Instant)>,
     /// Chunks sent so far (for `maxtasksperchild`).
     assigned: u64,
+    /// The last chunks in flight, posted to its writer without waking it (see
+    /// [`QUIET_MAX`]).
+    quiet: usize,
     /// Killed by the pool (watchdog or cancel): why, and for which chunk.
     killed: Option<Kill>,
     stopping: bool,
@@ -475,8 +490,9 @@ impl Engine {
             return;
         }
         let maxtasks = self.config.maxtasks;
-        // Messages for each worker's writer, posted together at the end.
-        let mut posts: Vec<Vec<Arc<Vec<u8>>>> = Vec::new();
+        // Messages for each worker's writer, posted together at the end, and whether to
+        // wake it.
+        let mut posts: Vec<(Vec<Arc<Vec<u8>>>, bool)> = Vec::new();
         while !state.queue.is_empty() {
             let size = state.queue.front().map_or(0, |c| c.message.len());
             let Some((index, worker)) = state
@@ -507,9 +523,17 @@ impl Engine {
                 state.direct.push(direct);
             } else {
                 if posts.len() <= index {
-                    posts.resize_with(index + 1, Vec::new);
+                    posts.resize_with(index + 1, Default::default);
                 }
-                posts[index].push(Arc::clone(&chunk.message));
+                let (messages, wake) = &mut posts[index];
+                messages.push(Arc::clone(&chunk.message));
+                // A chunk before it is sent (or will be) and unanswered: its answer kicks.
+                if worker.in_flight.len() > worker.quiet && worker.quiet < QUIET_MAX {
+                    worker.quiet += 1;
+                } else {
+                    *wake = true;
+                    worker.quiet = 0;
+                }
             }
             if worker.in_flight.is_empty() {
                 // Sent to an idle worker: it starts it as soon as it reads it.
@@ -518,9 +542,9 @@ impl Engine {
             }
             worker.in_flight.push_back(chunk);
         }
-        for (worker, messages) in state.workers.iter().zip(posts) {
+        for (worker, (messages, wake)) in state.workers.iter().zip(posts) {
             if !messages.is_empty() {
-                worker.outbox.post_all(messages);
+                worker.outbox.post_all(messages, wake);
             }
         }
     }
@@ -590,6 +614,7 @@ impl Engine {
                 in_flight_bytes: 0,
                 started: None,
                 assigned: 0,
+                quiet: 0,
                 killed: None,
                 stopping: false,
             });
@@ -723,6 +748,13 @@ impl Engine {
         });
         if low {
             self.dispatch(&mut state);
+        }
+        // Its answer came: the chunks posted quietly behind it go.
+        if let Some(worker) = state.workers.iter_mut().find(|w| w.id == id)
+            && worker.quiet > 0
+        {
+            worker.quiet = 0;
+            worker.outbox.kick();
         }
         self.maybe_stop(&mut state);
         self.notify_started(state);
