@@ -13,8 +13,9 @@
 //! gets work first and a busy one finds its next chunks already in its socket; the
 //! writer sends the chunks queued for a worker in one frame, and the reader refills a
 //! window once half of it is free, after taking every frame of replies already received
-//! (a worker answers chunks it runs back to back in one frame), so many small tasks cost
-//! few thread wake-ups. A chunk
+//! (a worker answers chunks it runs back to back in one frame), and chunks submitted to a
+//! busy worker wait for its next answer ([`QUIET_MAX`]), so many small tasks cost few
+//! thread wake-ups. A chunk
 //! for an idle worker (one that answered everything it was sent, so it waits to read,
 //! past its initializer) is written by the thread that dispatched it, once it has released
 //! the pool's lock, without waking the writer: such a write cannot block for long, since
