@@ -15,7 +15,7 @@ use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use tripod::multiprocessing::{
-    AsyncOptions, Event, Pool, PoolErrorKind, RawValue, getpid, getppid,
+    AsyncOptions, Event, Pool, PoolErrorKind, RawArray, RawValue, getpid, getppid,
 };
 
 /// Long enough never to expire on a loaded machine; tests finish long before.
@@ -328,6 +328,96 @@ fn a_task_that_aborts_fails_with_worker_lost_and_the_pool_goes_on() {
         std::thread::yield_now();
     }
     assert_eq!(pool.map(square, 0..100, None).unwrap()[99], 99 * 99);
+}
+
+/// For the tests of replies held back: two gates tasks wait at, and how many times each
+/// `count_run(i)` ran, in shared memory.
+static RUNS: OnceLock<(Event, Event, RawArray<u32>)> = OnceLock::new();
+
+fn init_runs(gate: Event, second_gate: Event, runs: RawArray<u32>) {
+    let _ = RUNS.set((gate, second_gate, runs));
+}
+tripod::task!(init_runs);
+
+fn wait_at_gate() -> u32 {
+    let (gate, _, _) = RUNS.get().expect("the initializer ran");
+    assert!(gate.wait_timeout(LONG), "the gate never opened");
+    0
+}
+tripod::task!(wait_at_gate);
+
+fn wait_at_second_gate() -> u32 {
+    let (_, gate, _) = RUNS.get().expect("the initializer ran");
+    assert!(gate.wait_timeout(LONG), "the second gate never opened");
+    2
+}
+tripod::task!(wait_at_second_gate);
+
+/// A pool of one worker with the gates and counters of [`RUNS`].
+fn gated_pool() -> (Pool, Event, Event, RawArray<u32>) {
+    let gate = Event::new().unwrap();
+    let second_gate = Event::new().unwrap();
+    let runs = RawArray::<u32>::zeroed(20).unwrap();
+    let pool = Pool::builder()
+        .processes(1)
+        .initializer(init_runs, (gate.clone(), second_gate.clone(), runs.clone()))
+        .build()
+        .unwrap();
+    (pool, gate, second_gate, runs)
+}
+
+/// Counts its run (one worker at a time: the pool has one).
+fn count_run(i: usize) -> u32 {
+    let (_, _, runs) = RUNS.get().expect("the initializer ran");
+    let n = runs.get(i).expect("in range") + 1;
+    runs.set(i, n);
+    n
+}
+tripod::task!(count_run);
+
+#[test]
+fn a_worker_that_dies_with_replies_held_back_loses_none() {
+    // One worker, held at a gate while everything below reaches its connection: it then
+    // runs the tasks back to back, holding their replies back, and aborts with them held.
+    let (pool, gate, _, runs) = gated_pool();
+    let first = pool.apply_async(wait_at_gate, ()).unwrap();
+    let before: Vec<_> = (0..10)
+        .map(|i| pool.apply_async(count_run, (i,)).unwrap())
+        .collect();
+    let lost = pool.apply_async(abort_now, ()).unwrap();
+    let after: Vec<_> = (10..20)
+        .map(|i| pool.apply_async(count_run, (i,)).unwrap())
+        .collect();
+    gate.set();
+    assert_eq!(first.get_timeout(LONG).unwrap(), 0);
+    // Only the task it ran fails.
+    let err = lost.get_timeout(LONG).unwrap_err();
+    assert_eq!(err.kind(), PoolErrorKind::WorkerLost);
+    assert_eq!(err.signal(), Some(6));
+    // The tasks it had done before are not lost (nor run again), and those behind it
+    // run on the replacement, once.
+    for (i, result) in before.iter().chain(&after).enumerate() {
+        assert_eq!(result.get_timeout(LONG), Ok(1), "task {i}");
+    }
+    assert_eq!(runs.to_vec(), [1; 20], "each task ran once");
+}
+
+#[test]
+fn a_reply_held_back_is_not_kept_waiting_by_a_long_task() {
+    // The worker, held at the first gate while the rest reach it, runs a quick task and
+    // then one that waits at the second gate, which opens only once the quick task's
+    // result is in: its reply, held back, must not wait for the long task.
+    let (pool, gate, second_gate, runs) = gated_pool();
+    let first = pool.apply_async(wait_at_gate, ()).unwrap();
+    let quick = pool.apply_async(count_run, (0,)).unwrap();
+    let long = pool.apply_async(wait_at_second_gate, ()).unwrap();
+    gate.set();
+    assert_eq!(first.get_timeout(LONG).unwrap(), 0);
+    assert_eq!(quick.get_timeout(LONG), Ok(1), "the quick task's result");
+    assert!(!long.ready(), "the long task waits at its gate");
+    second_gate.set();
+    assert_eq!(long.get_timeout(LONG), Ok(2));
+    assert_eq!(runs.get(0), Some(1));
 }
 
 #[test]

@@ -384,6 +384,12 @@ impl Connection {
         self.poll_until(Some(deadline))
     }
 
+    /// Whether received bytes wait in this end's buffer (a receive then starts without a
+    /// system call, though it may wait for the rest of a message).
+    pub(crate) fn has_buffered(&self) -> bool {
+        self.buffered.load(Ordering::Acquire)
+    }
+
     fn poll_until(&self, deadline: Option<Instant>) -> Result<bool, ConnectionError> {
         let stream = self.reader()?;
         self.check_broken()?;

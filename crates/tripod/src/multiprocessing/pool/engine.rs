@@ -12,7 +12,10 @@
 //! flight per worker, giving each chunk to the worker with the fewest, so an idle worker
 //! gets work first and a busy one finds its next chunks already in its socket; the
 //! writer sends the chunks queued for a worker in one frame, and the reader refills a
-//! window once per frame of replies, so many small tasks cost few thread wake-ups. A chunk
+//! window once half of it is free, after taking every frame of replies already received
+//! (a worker answers chunks it runs back to back in one frame), and chunks submitted to a
+//! busy worker wait for its next answer ([`QUIET_MAX`]), so many small tasks cost few
+//! thread wake-ups. A chunk
 //! for an idle worker (one that answered everything it was sent, so it waits to read,
 //! past its initializer) is written by the thread that dispatched it, once it has released
 //! the pool's lock, without waking the writer: such a write cannot block for long, since
@@ -20,11 +23,13 @@
 //!
 //! A worker runs its chunks in the order it got them, so the chunk it runs is the first
 //! in flight that it has not answered: it started when it was sent to the idle worker, or
-//! when the reply of the chunk before it was read (a little late, by the reply's transit:
-//! timeouts are measured from there; a job's `chunk_started` is called then, too). When its connection ends, that chunk
-//! fails with `WorkerLost` (or is retried) and the chunks behind it go back to the front
-//! of the queue. (A worker that dies between two chunks fails the one it was about to
-//! start.)
+//! when the reply of the chunk before it was read (a little late, by the reply's transit
+//! and by the time the worker held the reply back, at most about a millisecond: timeouts
+//! are measured from there; a job's `chunk_started` is called then, too). When its
+//! connection ends, the replies it held back are read from its journal and delivered
+//! ([`recover`]); then the first chunk still unanswered fails with `WorkerLost` (or is
+//! retried) and the chunks behind it go back to the front of the queue. (A worker that
+//! dies between two chunks fails the one it was about to start.)
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
@@ -37,6 +42,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use super::error::{PoolError, PoolErrorKind};
 use super::job::Job;
+use super::journal::Journal;
 use super::protocol::{self, Reply};
 use super::result::ResultWork;
 use super::worker::{InitCall, WorkerSetup, worker_main};
@@ -50,6 +56,12 @@ pub(crate) const WINDOW_CHUNKS: usize = 64;
 /// Bytes of chunk messages in flight per worker at most (a worker always gets one chunk,
 /// however large).
 pub(crate) const WINDOW_BYTES: usize = 1 << 20;
+
+/// Chunks posted at most to a busy worker's writer without waking it: a chunk for a
+/// worker that has a chunk sent (or about to be) and not answered waits, up to this
+/// many, for that answer (its reader then wakes the writer), so that chunks submitted one
+/// by one to a busy worker travel many to a frame, at one thread wake-up.
+const QUIET_MAX: usize = 16;
 
 /// How long the pool waits for a worker whose connection ended to be reaped before it
 /// kills it (a worker that closed its connection but lingers).
@@ -168,11 +180,22 @@ impl Outbox {
 
     /// Queues `message` for the writer thread.
     fn post(&self, message: Arc<Vec<u8>>) {
+        self.post_all(std::iter::once(message), true);
+    }
+
+    /// Queues `messages` for the writer thread; `wake`: with one wake-up of it, else they
+    /// wait for the next [`kick`](Self::kick) (or go with what the writer sends next).
+    fn post_all(&self, messages: impl IntoIterator<Item = Arc<Vec<u8>>>, wake: bool) {
         let mut state = self.lock();
-        state.queue.push_back(message);
-        if !state.busy {
+        state.queue.extend(messages);
+        if wake && !state.busy && !state.queue.is_empty() {
             self.ready.notify_one();
         }
+    }
+
+    /// Wakes the writer for the messages posted without a wake-up.
+    fn kick(&self) {
+        self.post_all(std::iter::empty(), true);
     }
 
     /// Takes the right to send now, if nobody sends and nothing waits; give it back with
@@ -205,6 +228,8 @@ struct WorkerSlot {
     process: Arc<ProcessHandle<()>>,
     conn: Arc<Connection>,
     outbox: Arc<Outbox>,
+    /// Where it copies the replies it holds back, read back when it dies.
+    journal: Option<Journal>,
     /// It answered a chunk: it is past its initializer.
     answered: bool,
     in_flight: VecDeque<Chunk>,
@@ -214,6 +239,9 @@ struct WorkerSlot {
     started: Option<(u64, Instant)>,
     /// Chunks sent so far (for `maxtasksperchild`).
     assigned: u64,
+    /// The last chunks in flight, posted to its writer without waking it (see
+    /// [`QUIET_MAX`]).
+    quiet: usize,
     /// Killed by the pool (watchdog or cancel): why, and for which chunk.
     killed: Option<Kill>,
     stopping: bool,
@@ -463,19 +491,23 @@ impl Engine {
             return;
         }
         let maxtasks = self.config.maxtasks;
+        // Messages for each worker's writer, posted together at the end, and whether to
+        // wake it.
+        let mut posts: Vec<(Vec<Arc<Vec<u8>>>, bool)> = Vec::new();
         while !state.queue.is_empty() {
             let size = state.queue.front().map_or(0, |c| c.message.len());
-            let Some(worker) = state
+            let Some((index, worker)) = state
                 .workers
                 .iter_mut()
-                .filter(|w| {
+                .enumerate()
+                .filter(|(_, w)| {
                     !w.stopping
                         && w.killed.is_none()
                         && w.in_flight.len() < WINDOW_CHUNKS
                         && (w.in_flight.is_empty() || w.in_flight_bytes + size <= WINDOW_BYTES)
                         && maxtasks.is_none_or(|m| w.assigned < m)
                 })
-                .min_by_key(|w| w.in_flight.len())
+                .min_by_key(|(_, w)| w.in_flight.len())
             else {
                 break;
             };
@@ -491,7 +523,18 @@ impl Engine {
                 );
                 state.direct.push(direct);
             } else {
-                worker.outbox.post(Arc::clone(&chunk.message));
+                if posts.len() <= index {
+                    posts.resize_with(index + 1, Default::default);
+                }
+                let (messages, wake) = &mut posts[index];
+                messages.push(Arc::clone(&chunk.message));
+                // A chunk before it is sent (or will be) and unanswered: its answer kicks.
+                if worker.in_flight.len() > worker.quiet && worker.quiet < QUIET_MAX {
+                    worker.quiet += 1;
+                } else {
+                    *wake = true;
+                    worker.quiet = 0;
+                }
             }
             if worker.in_flight.is_empty() {
                 // Sent to an idle worker: it starts it as soon as it reads it.
@@ -499,6 +542,11 @@ impl Engine {
                 state.started.push((Arc::clone(&chunk.job), chunk.offset));
             }
             worker.in_flight.push_back(chunk);
+        }
+        for (worker, (messages, wake)) in state.workers.iter().zip(posts) {
+            if !messages.is_empty() {
+                worker.outbox.post_all(messages, wake);
+            }
         }
     }
 
@@ -533,9 +581,12 @@ impl Engine {
             state.next_worker += 1;
             id
         };
+        // Without a journal (no shared memory), the worker answers each chunk at once.
+        let journal = Journal::create().ok();
         let setup = WorkerSetup {
             init: self.config.init.clone(),
             maxtasks: self.config.maxtasks,
+            journal: journal.clone(),
         };
         let mut process = Process::new(worker_main, (child, setup))
             .name(format!("PoolWorker-{id}"))
@@ -558,11 +609,13 @@ impl Engine {
                 process: Arc::clone(&handle),
                 conn: Arc::clone(&conn),
                 outbox: Arc::clone(&outbox),
+                journal,
                 answered: false,
                 in_flight: VecDeque::new(),
                 in_flight_bytes: 0,
                 started: None,
                 assigned: 0,
+                quiet: 0,
                 killed: None,
                 stopping: false,
             });
@@ -608,6 +661,7 @@ impl Engine {
 
     /// The reader thread of one worker.
     fn run_reader(self: &Arc<Self>, id: u64, conn: &Connection) {
+        let mut done = 0;
         while let Ok(frame) = conn.recv_bytes() {
             let replies = match protocol::parse_replies(&frame) {
                 Ok(replies) => replies,
@@ -617,13 +671,18 @@ impl Engine {
                     break;
                 }
             };
-            let mut done = 0;
             for reply in replies {
                 match reply {
                     Reply::Done(chunk, outcomes) => done += self.on_done(id, chunk, outcomes),
                     Reply::InitFailed(message) => self.on_init_failed(message),
                 }
             }
+            // The frames already received are taken first: the window is refilled once.
+            if !conn.has_buffered() {
+                self.after_frame(id, std::mem::take(&mut done));
+            }
+        }
+        if done > 0 {
             self.after_frame(id, done);
         }
         self.worker_ended(id);
@@ -655,22 +714,7 @@ impl Engine {
             worker.answered = true;
             chunk
         };
-        if outcomes.len() == chunk.len {
-            chunk.job.chunk_done(chunk.offset, outcomes);
-        } else {
-            chunk.job.chunk_failed(
-                chunk.offset,
-                chunk.len,
-                PoolError::new(
-                    PoolErrorKind::Decode,
-                    format!(
-                        "the worker returned {} outcomes for a chunk of {}",
-                        outcomes.len(),
-                        chunk.len
-                    ),
-                ),
-            );
-        }
+        deliver(&chunk, outcomes);
         1
     }
 
@@ -698,7 +742,21 @@ impl Engine {
             }
         }
         state.outstanding = state.outstanding.saturating_sub(done);
-        self.dispatch(&mut state);
+        // Refilled once half its window is free, many chunks at a time (one wake-up of
+        // its writer, one frame), rather than one chunk per reply.
+        let low = state.workers.iter().find(|w| w.id == id).is_none_or(|w| {
+            w.in_flight.len() <= WINDOW_CHUNKS / 2 && w.in_flight_bytes <= WINDOW_BYTES / 2
+        });
+        if low {
+            self.dispatch(&mut state);
+        }
+        // Its answer came: the chunks posted quietly behind it go.
+        if let Some(worker) = state.workers.iter_mut().find(|w| w.id == id)
+            && worker.quiet > 0
+        {
+            worker.quiet = 0;
+            worker.outbox.kick();
+        }
         self.maybe_stop(&mut state);
         self.notify_started(state);
         if done > 0 {
@@ -751,6 +809,11 @@ impl Engine {
             slot.process.join_timeout(REAP_GRACE * 5);
         }
         let exitcode = slot.process.exitcode();
+        // The replies it held back when it died: delivered, as if it had sent them.
+        let recovered = match (&slot.journal, exitcode) {
+            (Some(journal), Some(_)) => recover(&mut slot.in_flight, &journal.read_back()),
+            _ => 0,
+        };
         let mut failed: Vec<(Chunk, PoolError)> = Vec::new();
         let mut dropped = 0;
         let replace = {
@@ -799,7 +862,7 @@ impl Engine {
             }
             replace
         };
-        let n = failed.len() + dropped;
+        let n = failed.len() + dropped + recovered;
         for (chunk, error) in failed {
             chunk.job.chunk_failed(chunk.offset, chunk.len, error);
         }
@@ -931,6 +994,48 @@ impl Engine {
     pub(crate) fn pids(&self) -> Vec<u32> {
         self.lock().workers.iter().map(|w| w.pid).collect()
     }
+}
+
+/// Gives `chunk`'s job the outcomes of its reply.
+fn deliver(chunk: &Chunk, outcomes: protocol::Outcomes<'_>) {
+    if outcomes.len() == chunk.len {
+        chunk.job.chunk_done(chunk.offset, outcomes);
+    } else {
+        chunk.job.chunk_failed(
+            chunk.offset,
+            chunk.len,
+            PoolError::new(
+                PoolErrorKind::Decode,
+                format!(
+                    "the worker returned {} outcomes for a chunk of {}",
+                    outcomes.len(),
+                    chunk.len
+                ),
+            ),
+        );
+    }
+}
+
+/// Delivers the replies read back from a dead worker's journal (`replies`) for chunks
+/// still in `in_flight`, and takes those chunks out; replies it had sent already are no
+/// longer in flight and are skipped. The number of chunks delivered.
+fn recover(in_flight: &mut VecDeque<Chunk>, replies: &[u8]) -> usize {
+    // A journal that does not parse (a worker that broke the protocol) gives nothing.
+    let Ok(replies) = protocol::parse_replies(replies) else {
+        return 0;
+    };
+    let mut recovered = 0;
+    for reply in replies {
+        let Reply::Done(id, outcomes) = reply else {
+            continue;
+        };
+        if let Some(at) = in_flight.iter().position(|c| c.id == id) {
+            let chunk = in_flight.remove(at).expect("the position is in range");
+            deliver(&chunk, outcomes);
+            recovered += 1;
+        }
+    }
+    recovered
 }
 
 fn scaled(timeout: Duration, items: usize) -> Duration {
@@ -1082,6 +1187,53 @@ mod tests {
         assert_eq!(v, Verdict::Requeue { retry: true });
         let v = verdict(&chunk(1, 1, false), Some(1), None, 7, Some(-6), 1);
         assert_eq!(kind(v), Some(PoolErrorKind::WorkerLost));
+    }
+
+    /// Records the values its chunks deliver, by offset.
+    #[derive(Default)]
+    struct Record(Mutex<Vec<(usize, u64)>>);
+
+    impl Job for Record {
+        fn chunk_done(&self, offset: usize, mut outcomes: protocol::Outcomes<'_>) {
+            let value = outcomes.next_item::<u64>().unwrap().unwrap();
+            self.0.lock().unwrap().push((offset, value));
+        }
+        fn chunk_failed(&self, _: usize, _: usize, error: PoolError) {
+            panic!("{error}")
+        }
+    }
+
+    fn done(buf: &mut Vec<u8>, chunk: u64, value: u64) {
+        let mark = protocol::begin_done(buf, chunk, 1);
+        buf.push(crate::wire::FORMAT_VERSION);
+        buf.push(crate::spawn::CHUNK_OK);
+        crate::wire::encode_raw_into(&value, buf).unwrap();
+        protocol::end_done(buf, mark);
+    }
+
+    #[test]
+    fn a_dead_workers_journal_delivers_what_it_held_back() {
+        let record = Arc::new(Record::default());
+        let mut in_flight: VecDeque<Chunk> = (1..=4)
+            .map(|id| Chunk {
+                offset: id as usize,
+                job: Arc::clone(&record) as Arc<dyn Job>,
+                ..chunk(id, 0, false)
+            })
+            .collect();
+        // Chunk 7 was answered on the connection before the worker died (it is no longer
+        // in flight); 1 and 2 were held back; 3 was running, 4 waiting.
+        let mut journal = Vec::new();
+        done(&mut journal, 7, 70);
+        done(&mut journal, 1, 10);
+        done(&mut journal, 2, 20);
+        assert_eq!(recover(&mut in_flight, &journal), 2);
+        assert_eq!(*record.0.lock().unwrap(), [(1, 10), (2, 20)]);
+        let left: Vec<u64> = in_flight.iter().map(|c| c.id).collect();
+        assert_eq!(left, [3, 4], "3 is the chunk it ran");
+        // What does not parse gives nothing (a journal is never published cut short).
+        assert_eq!(recover(&mut in_flight, &[9, 9, 9]), 0);
+        assert_eq!(in_flight.len(), 2);
     }
 
     #[test]

@@ -90,6 +90,7 @@ mod error;
 mod executor;
 mod imap;
 mod job;
+mod journal;
 #[allow(clippy::module_inception)]
 mod pool;
 mod progress;

@@ -14,7 +14,9 @@
 //! - `INIT_FAILED`: `[3][u32 len][message]`: the initializer panicked, the worker exits.
 //!
 //! A worker runs its chunks in the order it receives them: the parent reads the start of
-//! a chunk from the `DONE` of the one before (no message says it).
+//! a chunk from the `DONE` of the one before (no message says it). The `DONE`s of chunks
+//! run back to back travel in one frame; until it is sent, each is also in the worker's
+//! [journal](super::journal), in the same form.
 //!
 //! Little-endian integers throughout. A chunk of many small items is one encoding and one
 //! message each way: no per-item length, allocation or descriptor scope.

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -43,10 +43,17 @@ impl Drop for ResultWork {
     }
 }
 
+/// How long [`Cell::wait`] checks for the result before it sleeps (measured on 2 cores
+/// with `pool.apply_async`: 50 µs beat 20 µs and 100 µs).
+const SPIN: Duration = Duration::from_micros(50);
+
 /// The completion cell shared by an [`AsyncResult`] and the pool.
 pub(crate) struct Cell<T> {
     slot: Mutex<Option<Result<T, PoolError>>>,
     ready: Condvar,
+    /// Threads waiting on `ready` (changed under `slot`'s lock): completing a cell that
+    /// nobody waits for wakes nobody, without a system call.
+    waiters: AtomicUsize,
 }
 
 impl<T> Cell<T> {
@@ -54,6 +61,7 @@ impl<T> Cell<T> {
         Arc::new(Cell {
             slot: Mutex::new(None),
             ready: Condvar::new(),
+            waiters: AtomicUsize::new(0),
         })
     }
 
@@ -66,8 +74,11 @@ impl<T> Cell<T> {
         let mut slot = self.lock();
         if slot.is_none() {
             *slot = Some(result);
+            let waiters = self.waiters.load(Ordering::Relaxed);
             drop(slot);
-            self.ready.notify_all();
+            if waiters > 0 {
+                self.ready.notify_all();
+            }
         }
     }
 
@@ -77,6 +88,36 @@ impl<T> Cell<T> {
         deadline: Option<Instant>,
     ) -> Option<MutexGuard<'_, Option<Result<T, PoolError>>>> {
         let mut slot = self.lock();
+        if slot.is_some() {
+            return Some(slot);
+        }
+        // A result about to arrive is taken without sleeping and being woken (which
+        // costs more than the wait, for a stream of small tasks): check for a little
+        // while, yielding in between, before sleeping.
+        let start = Instant::now();
+        let spin = deadline.map_or(SPIN, |d| SPIN.min(d.saturating_duration_since(start)));
+        while start.elapsed() < spin {
+            drop(slot);
+            std::thread::yield_now();
+            slot = self.lock();
+            if slot.is_some() {
+                return Some(slot);
+            }
+        }
+        // Registered under the lock, before waiting: a completer sees it (a count left
+        // high by a waiter that timed out only costs a needless wake-up).
+        self.waiters.fetch_add(1, Ordering::Relaxed);
+        let slot = self.wait_set(slot, deadline);
+        self.waiters.fetch_sub(1, Ordering::Relaxed);
+        slot
+    }
+
+    /// [`wait`](Self::wait) for a registered waiter.
+    fn wait_set<'a>(
+        &'a self,
+        mut slot: MutexGuard<'a, Option<Result<T, PoolError>>>,
+        deadline: Option<Instant>,
+    ) -> Option<MutexGuard<'a, Option<Result<T, PoolError>>>> {
         while slot.is_none() {
             match deadline {
                 None => slot = self.ready.wait(slot).unwrap_or_else(|e| e.into_inner()),

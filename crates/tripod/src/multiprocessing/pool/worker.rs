@@ -4,17 +4,21 @@
 //! [`worker_main`]: it runs the initializer, then reads chunks from its connection, runs
 //! each item through the task registry (as a child process runs its one task: decode,
 //! call under `catch_unwind`, encode: one trampoline call per chunk), and replies. It runs
-//! its chunks in the order it receives them and answers each as soon as it is done, so
-//! the parent knows which chunk it runs: the first it has not answered.
+//! its chunks in the order it receives them. Replies of chunks run back to back go out
+//! together (see [`Replies`]), each kept in a shared memory journal until it is sent, so
+//! the parent knows which chunk a worker ran when it died: the first it had answered
+//! neither on the connection nor in the journal.
 #![forbid(unsafe_code)]
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use serde::de::Deserializer;
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
+use super::journal::{Journal, JournalWriter};
 use super::protocol::{self, Request};
 use crate::multiprocessing::connection::Connection;
 use crate::spawn::{self, Outcome};
@@ -25,6 +29,8 @@ use crate::wire;
 pub(crate) struct WorkerSetup {
     pub init: Option<InitCall>,
     pub maxtasks: Option<u64>,
+    /// Where the worker copies the replies it holds back (none: it holds none back).
+    pub journal: Option<Journal>,
 }
 
 /// The initializer: a registered task's name and its encoded arguments, with the OS
@@ -96,14 +102,184 @@ pub(crate) fn worker_main(conn: Connection, setup: WorkerSetup) {
         let _ = conn.send_bytes(&buf);
         return;
     }
-    serve(&conn, setup.maxtasks);
+    let replies = Replies::new(&conn, setup.journal.map(JournalWriter::new));
+    std::thread::scope(|scope| {
+        let flusher = std::thread::Builder::new()
+            .name("tripod-pool-flusher".to_owned())
+            .spawn_scoped(scope, || replies.run_flusher());
+        // Without its flusher thread (none could start), the worker holds nothing back.
+        replies.lock().hold = flusher.is_ok();
+        serve(&conn, &replies, setup.maxtasks);
+        replies.finish();
+    });
+}
+
+/// Replies held back at most, so that the parent refills the worker's window before it
+/// runs dry.
+const HOLD_COUNT: usize = 16;
+
+/// How long a reply is held back at most (the flusher thread sends it then), so that a
+/// chunk done just before a long one is not answered only after it.
+const HOLD_TIME: Duration = Duration::from_millis(1);
+
+/// The replies a worker holds back: chunks it runs back to back are answered together,
+/// in one frame, when it has nothing more to read, has held [`HOLD_COUNT`], or held one
+/// for [`HOLD_TIME`]. Each held reply is copied into the journal too (a shared memory
+/// segment the parent reads back if the worker dies: see [`journal`](super::journal)),
+/// so that nothing computed is lost with the worker, and the parent knows which chunk
+/// the worker ran when it died: the first one answered neither on the connection nor in
+/// the journal.
+struct Replies<'a> {
+    conn: &'a Connection,
+    batch: Mutex<Batch>,
+    /// For the flusher: a reply is held, or the worker ends.
+    wake: Condvar,
+}
+
+struct Batch {
+    /// The replies held back, back to back (one frame).
+    buf: Vec<u8>,
+    count: usize,
+    journal: Option<JournalWriter>,
+    /// When the oldest held reply was added.
+    since: Option<Instant>,
+    /// Replies may be held back: there is a journal and a flusher thread.
+    hold: bool,
+    /// The flusher waits without a deadline: a held reply must wake it.
+    flusher_idle: bool,
+    /// The worker is ending: the flusher too.
+    done: bool,
+    /// A send failed: the parent is gone.
+    broken: bool,
+}
+
+impl<'a> Replies<'a> {
+    fn new(conn: &'a Connection, journal: Option<JournalWriter>) -> Replies<'a> {
+        Replies {
+            conn,
+            batch: Mutex::new(Batch {
+                buf: Vec::new(),
+                count: 0,
+                journal,
+                since: None,
+                hold: false,
+                flusher_idle: false,
+                done: false,
+                broken: false,
+            }),
+            wake: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Batch> {
+        self.batch.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds the reply of a chunk just run: held back, or sent with those held before it.
+    /// Err if the parent is gone.
+    fn push(&self, reply: &[u8]) -> Result<(), ()> {
+        let mut batch = self.lock();
+        if batch.broken {
+            return Err(());
+        }
+        let hold = batch.hold
+            && batch.count + 1 < HOLD_COUNT
+            && batch
+                .journal
+                .as_mut()
+                .is_some_and(|journal| journal.append(reply));
+        batch.buf.extend_from_slice(reply);
+        batch.count += 1;
+        if !hold {
+            return self.send(&mut batch);
+        }
+        if batch.since.is_none() {
+            batch.since = Some(Instant::now());
+            if batch.flusher_idle {
+                self.wake.notify_one();
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the replies held back, if any. Err if the parent is gone.
+    fn flush(&self) -> Result<(), ()> {
+        let mut batch = self.lock();
+        self.send(&mut batch)
+    }
+
+    /// Sends what `batch` holds (under its lock, so that replies go out in order).
+    fn send(&self, batch: &mut Batch) -> Result<(), ()> {
+        if batch.broken {
+            return Err(());
+        }
+        if batch.count == 0 {
+            return Ok(());
+        }
+        if self.conn.send_bytes(&batch.buf).is_err() {
+            batch.broken = true;
+            return Err(());
+        }
+        // Sent: the journal need not keep them (if the worker dies before it forgets
+        // them, the parent finds them answered already).
+        if let Some(journal) = &mut batch.journal {
+            journal.clear();
+        }
+        batch.buf.clear();
+        batch.count = 0;
+        batch.since = None;
+        Ok(())
+    }
+
+    /// The flusher thread: sends replies held for [`HOLD_TIME`].
+    fn run_flusher(&self) {
+        let mut batch = self.lock();
+        loop {
+            if batch.done {
+                return;
+            }
+            match batch.since {
+                None => {
+                    batch.flusher_idle = true;
+                    batch = self.wake.wait(batch).unwrap_or_else(|e| e.into_inner());
+                    batch.flusher_idle = false;
+                }
+                Some(since) => {
+                    let due = since + HOLD_TIME;
+                    let now = Instant::now();
+                    if now >= due {
+                        let _ = self.send(&mut batch);
+                    } else {
+                        batch = self
+                            .wake
+                            .wait_timeout(batch, due - now)
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The worker ends: sends what is held and stops the flusher.
+    fn finish(&self) {
+        let mut batch = self.lock();
+        let _ = self.send(&mut batch);
+        batch.done = true;
+        drop(batch);
+        self.wake.notify_all();
+    }
 }
 
 /// Runs chunks until the parent says stop, goes away, or the task limit is reached.
-fn serve(conn: &Connection, maxtasks: Option<u64>) {
+fn serve(conn: &Connection, replies: &Replies<'_>, maxtasks: Option<u64>) {
     let mut chunks_done: u64 = 0;
     let mut reply: Vec<u8> = Vec::new();
     loop {
+        // Nothing more to run at once: answer what is held before waiting.
+        if !conn.poll_timeout(Duration::ZERO).unwrap_or(false) && replies.flush().is_err() {
+            return;
+        }
         let Ok(frame) = conn.recv_bytes() else {
             // The parent is gone (or closed our connection): nothing more to do.
             return;
@@ -138,14 +314,12 @@ fn serve(conn: &Connection, maxtasks: Option<u64>) {
             }
             protocol::end_done(&mut reply, mark);
             chunks_done += 1;
-            // Sent at once, even when the next chunk waits: a reply held back would be lost
-            // with the worker if a later chunk crashed it, and would make the parent think
-            // this chunk still runs.
-            if conn.send_bytes(&reply).is_err() {
+            if replies.push(&reply).is_err() {
                 return;
             }
             if maxtasks.is_some_and(|max| chunks_done >= max) {
-                // Retire: the parent sent no more than this and starts a replacement.
+                // Retire (the caller sends what is held): the parent sent no more than
+                // this and starts a replacement.
                 return;
             }
         }
