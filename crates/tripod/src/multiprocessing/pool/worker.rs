@@ -340,3 +340,47 @@ fn run_initializer(init: &InitCall) -> Result<(), String> {
         Outcome::Failed(_, message) => Err(format!("the initializer could not run: {message}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::multiprocessing::connection::pipe;
+
+    /// Polls `done` until it holds, failing the test after a few seconds.
+    fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !done() {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_flusher_whose_send_fails_goes_idle() {
+        let (parent, child) = pipe(true).unwrap();
+        let journal = Journal::create().unwrap();
+        // Leaked, so that a flusher that never ends cannot hang the test: it fails.
+        let child: &'static Connection = Box::leak(Box::new(child));
+        let writer = JournalWriter::new(journal.clone());
+        let replies: &'static Replies<'static> =
+            Box::leak(Box::new(Replies::new(child, Some(writer))));
+        // The parent is gone: every send fails.
+        drop(parent);
+        let flusher = std::thread::spawn(|| replies.run_flusher());
+        replies.lock().hold = true;
+        assert_eq!(replies.push(b"held"), Ok(()), "held back, not sent");
+        // The flusher tries to send it after HOLD_TIME and fails: it must then wait (for
+        // the end), not try again in a loop that holds the lock and burns a core, and
+        // in which the worker's main thread would block forever on its next reply.
+        eventually("the flusher never went idle after its send failed", || {
+            replies
+                .batch
+                .try_lock()
+                .is_ok_and(|batch| batch.broken && batch.flusher_idle)
+        });
+        assert_eq!(replies.push(b"next"), Err(()), "the parent is gone");
+        replies.finish();
+        flusher.join().unwrap();
+        assert_eq!(journal.read_back(), b"held", "what could not be sent stays");
+    }
+}
