@@ -217,7 +217,10 @@ impl<'a> Replies<'a> {
             return Ok(());
         }
         if self.conn.send_bytes(&batch.buf).is_err() {
+            // Nobody to send to: the flusher has nothing more to do (it must not try
+            // again, holding the lock, until the worker's task ends).
             batch.broken = true;
+            batch.since = None;
             return Err(());
         }
         // Sent: the journal need not keep them (if the worker dies before it forgets
