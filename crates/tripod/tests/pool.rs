@@ -402,6 +402,54 @@ fn a_worker_that_dies_with_replies_held_back_loses_none() {
     assert_eq!(runs.to_vec(), [1; 20], "each task ran once");
 }
 
+/// [`init_runs`], counting the workers started in `inits`.
+fn init_runs_counting(gate: Event, second_gate: Event, runs: RawArray<u32>, inits: RawValue<u32>) {
+    inits.set(inits.get() + 1);
+    init_runs(gate, second_gate, runs);
+}
+tripod::task!(init_runs_counting);
+
+#[test]
+fn a_worker_lost_after_close_with_its_replies_recovered_is_not_replaced() {
+    // As above, but the pool is closed: once the lost worker's journal is read back and
+    // the task it ran has failed, no work is left, so no replacement is started.
+    let gate = Event::new().unwrap();
+    let runs = RawArray::<u32>::zeroed(20).unwrap();
+    let inits = RawValue::new(0u32).unwrap();
+    let args = (
+        gate.clone(),
+        Event::new().unwrap(),
+        runs.clone(),
+        inits.clone(),
+    );
+    let pool = Pool::builder()
+        .processes(1)
+        .initializer(init_runs_counting, args)
+        .build()
+        .unwrap();
+    let first = pool.apply_async(wait_at_gate, ()).unwrap();
+    let before: Vec<_> = (0..10)
+        .map(|i| pool.apply_async(count_run, (i,)).unwrap())
+        .collect();
+    let lost = pool.apply_async(abort_now, ()).unwrap();
+    pool.close();
+    gate.set();
+    pool.join().unwrap();
+    assert_eq!(first.get_timeout(LONG), Ok(0));
+    assert_eq!(
+        lost.get_timeout(LONG).unwrap_err().kind(),
+        PoolErrorKind::WorkerLost
+    );
+    for (i, result) in before.iter().enumerate() {
+        assert_eq!(result.get_timeout(LONG), Ok(1), "task {i}");
+    }
+    assert_eq!(
+        inits.get(),
+        1,
+        "a worker was started after all work was done"
+    );
+}
+
 #[test]
 fn a_reply_held_back_is_not_kept_waiting_by_a_long_task() {
     // The worker, held at the first gate while the rest reach it, runs a quick task and
