@@ -850,7 +850,8 @@ impl Engine {
             for chunk in requeue.into_iter().rev() {
                 state.queue.push_front(chunk);
             }
-            let busy = state.outstanding > failed.len() + dropped;
+            // Recovered chunks are done too (counted off below, with these).
+            let busy = state.outstanding > failed.len() + dropped + recovered;
             let replace = state.broken.is_none()
                 && match state.phase {
                     Phase::Running => true,
