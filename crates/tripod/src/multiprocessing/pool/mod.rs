@@ -69,6 +69,14 @@
 //!
 //! Every [`AsyncResult`] completes.
 //!
+//! A worker answers the tasks it runs back to back in batches (sent before it waits for
+//! more work, after 16 answers, or within 1 ms), each answer also kept in a shared memory
+//! journal until sent, so a worker that dies loses no finished result. One edge follows:
+//! a task that finished less than about a millisecond before its timeout or its
+//! [`cancel`](AsyncResult::cancel) (its answer not sent yet) is reported timed out or
+//! cancelled, as if it were still running; the task its worker was really running then is
+//! run again, without counting against its retries.
+//!
 //! # Callbacks
 //!
 //! Callbacks run in the parent, on one result thread of the pool, in the order the tasks
