@@ -167,6 +167,47 @@ fn apply_and_apply_async() {
     assert_eq!(r.get_timeout(Duration::ZERO).unwrap(), 25);
 }
 
+/// `n` bytes, each its index's low byte plus `seed`: a result whose every byte is checked.
+fn bytes_of(n: u32, seed: u8) -> Vec<u8> {
+    (0..n).map(|i| (i as u8).wrapping_add(seed)).collect()
+}
+tripod::task!(bytes_of);
+
+#[test]
+fn results_larger_than_a_batch_or_the_journal_arrive_whole_and_in_place() {
+    let pool = Pool::new(2).unwrap();
+    // Small and large results interleaved: small answers are held back in batches, a
+    // large one (over the worker's 64 KiB journal) goes out with whatever was held.
+    let sizes: Vec<u32> = (0..60u32)
+        .map(|i| match i % 6 {
+            0 => 3 << 20,
+            3 => 100 << 10,
+            _ => i,
+        })
+        .collect();
+    let results: Vec<_> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| pool.apply_async(bytes_of, (n, i as u8)).unwrap())
+        .collect();
+    for ((i, &n), result) in sizes.iter().enumerate().zip(&results) {
+        let bytes = result.get().unwrap();
+        assert!(
+            bytes == bytes_of(n, i as u8),
+            "result {i} ({n} bytes) arrived changed"
+        );
+    }
+    let mapped = pool
+        .starmap(bytes_of, sizes.iter().map(|&n| (n, 7)), Some(4))
+        .unwrap();
+    assert!(
+        mapped
+            .iter()
+            .zip(&sizes)
+            .all(|(b, &n)| *b == bytes_of(n, 7))
+    );
+}
+
 #[test]
 fn workers_are_children_with_pids() {
     let pool = Pool::new(2).unwrap();

@@ -122,6 +122,10 @@ const HOLD_COUNT: usize = 16;
 /// chunk done just before a long one is not answered only after it.
 const HOLD_TIME: Duration = Duration::from_millis(1);
 
+/// The capacity a worker's reply buffers keep between chunks: a larger answer's memory is
+/// given back once it is sent.
+const KEEP_BUFFER: usize = 1 << 20;
+
 /// The replies a worker holds back: chunks it runs back to back are answered together,
 /// in one frame, when it has nothing more to read, has held [`HOLD_COUNT`], or held one
 /// for [`HOLD_TIME`]. Each held reply is copied into the journal too (a shared memory
@@ -188,6 +192,10 @@ impl<'a> Replies<'a> {
                 .journal
                 .as_mut()
                 .is_some_and(|journal| journal.append(reply));
+        if !hold && batch.count == 0 {
+            // Nothing held before it: sent from where it is, not copied.
+            return self.send_bytes(&mut batch, reply);
+        }
         batch.buf.extend_from_slice(reply);
         batch.count += 1;
         if !hold {
@@ -216,7 +224,19 @@ impl<'a> Replies<'a> {
         if batch.count == 0 {
             return Ok(());
         }
-        if self.conn.send_bytes(&batch.buf).is_err() {
+        let buf = std::mem::take(&mut batch.buf);
+        let sent = self.send_bytes(batch, &buf);
+        batch.buf = buf;
+        batch.buf.clear();
+        // A large answer is not kept for the worker's lifetime.
+        batch.buf.shrink_to(KEEP_BUFFER);
+        sent
+    }
+
+    /// Sends `bytes` (the held replies, or one reply with none held): the journal and the
+    /// count are cleared once sent. Err, and the batch broken, if the parent is gone.
+    fn send_bytes(&self, batch: &mut Batch, bytes: &[u8]) -> Result<(), ()> {
+        if self.conn.send_bytes(bytes).is_err() {
             // Nobody to send to: the flusher has nothing more to do (it must not try
             // again, holding the lock, until the worker's task ends).
             batch.broken = true;
@@ -228,7 +248,6 @@ impl<'a> Replies<'a> {
         if let Some(journal) = &mut batch.journal {
             journal.clear();
         }
-        batch.buf.clear();
         batch.count = 0;
         batch.since = None;
         Ok(())
@@ -320,6 +339,7 @@ fn serve(conn: &Connection, replies: &Replies<'_>, maxtasks: Option<u64>) {
             if replies.push(&reply).is_err() {
                 return;
             }
+            reply.shrink_to(KEEP_BUFFER);
             if maxtasks.is_some_and(|max| chunks_done >= max) {
                 // Retire (the caller sends what is held): the parent sent no more than
                 // this and starts a replacement.
