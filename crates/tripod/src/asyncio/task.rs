@@ -99,6 +99,13 @@ type Callback<T> = Box<dyn FnOnce(&Result<T, TaskError>) + Send>;
 /// Internal watchers (wait, as_completed, TaskGroup): given the task's panic, if any.
 pub(crate) type Watcher = Box<dyn FnOnce(Option<&PanicError>) + Send>;
 
+/// Names a watcher added to a running task, to take it back ([`Task::unwatch`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WatchId(u64);
+
+/// The id of the next watcher.
+static NEXT_WATCHER: AtomicU64 = AtomicU64::new(0);
+
 /// Number of "Task exception was never retrieved" warnings printed (for tests).
 pub(crate) static UNRETRIEVED_WARNINGS: AtomicUsize = AtomicUsize::new(0);
 
@@ -317,7 +324,7 @@ struct CellState<T> {
     /// that returned early): passed on to the outcome.
     retrieved: bool,
     callbacks: Vec<Callback<T>>,
-    watchers: Vec<Watcher>,
+    watchers: Vec<(WatchId, Watcher)>,
     /// The task awaiting this one (a [`Task`] is not `Clone`: one awaiter at most).
     awaiter: Option<Waker>,
 }
@@ -463,7 +470,7 @@ impl<T> Cell<T> {
                 FailureWatch::notify(key);
             }
         }
-        for watcher in watchers {
+        for (_, watcher) in watchers {
             watcher(panic.as_ref());
         }
         if let Some(awaiter) = awaiter {
@@ -507,15 +514,26 @@ impl<T> Cell<T> {
         });
     }
 
-    /// Runs `watcher` once the task is done (at once if it is).
-    fn watch(&self, watcher: Watcher) {
+    /// Runs `watcher` once the task is done (at once if it is: then `None`).
+    fn watch(&self, watcher: Watcher) -> Option<WatchId> {
         let mut state = self.state.lock();
         if state.finished {
             drop(state);
             watcher(self.panic().as_ref());
+            None
         } else {
-            state.watchers.push(watcher);
+            let id = WatchId(NEXT_WATCHER.fetch_add(1, Ordering::Relaxed));
+            state.watchers.push((id, watcher));
+            Some(id)
         }
+    }
+
+    /// Takes back a watcher that has not run.
+    fn unwatch(&self, id: WatchId) {
+        self.state
+            .lock()
+            .watchers
+            .retain(|(watcher, _)| *watcher != id);
     }
 
     /// The task's panic, if it finished with one that is still stored.
@@ -925,19 +943,31 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// Runs `watcher` once the task is done (at once if it is), with its panic if it
-    /// panicked.
-    pub(crate) fn watch(&self, watcher: Watcher) {
+    /// panicked. Returns the watcher's id while it waits (`None` if it ran at once), for
+    /// [`unwatch`](Task::unwatch): a caller that stops waiting (as `wait` returning)
+    /// takes its watchers back, so that repeated waits on a long task do not pile up.
+    pub(crate) fn watch(&self, watcher: Watcher) -> Option<WatchId> {
         let mut local = self.local.lock();
         match local.watched() {
             Some(cell) => {
                 drop(local);
-                cell.watch(watcher);
+                cell.watch(watcher)
             }
             None => {
                 let panic = local.with_outcome(false, |o| o.panic().cloned()).flatten();
                 drop(local);
                 watcher(panic.as_ref());
+                None
             }
+        }
+    }
+
+    /// How many watchers wait for this task (for tests).
+    #[cfg(test)]
+    pub(crate) fn watchers(&self) -> usize {
+        match &*self.local.lock() {
+            Local::Watched(cell) => cell.state.lock().watchers.len(),
+            _ => 0,
         }
     }
 
@@ -965,6 +995,13 @@ impl<T: Send + 'static> Task<T> {
 }
 
 impl<T> Task<T> {
+    /// Takes back the watcher `id` if it has not run.
+    pub(crate) fn unwatch(&self, id: WatchId) {
+        if let Local::Watched(cell) = &*self.local.lock() {
+            cell.unwatch(id);
+        }
+    }
+
     /// Takes the outcome if the task is done; otherwise arranges for `cx` to be woken when
     /// it is. Once this returned `Ready` it must not be called again (the outcome is gone).
     pub(crate) fn poll_outcome(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, TaskError>> {
@@ -1348,6 +1385,31 @@ mod tests {
             }
             assert_eq!(CELLS_MADE.load(Ordering::SeqCst), before + 9);
             drop(tx);
+        });
+    }
+
+    #[test]
+    fn waits_that_end_take_their_watchers_back() {
+        use crate::asyncio::{ReturnWhen, wait};
+        use std::time::Duration;
+        // Watched tasks are counted by another test: one at a time.
+        let _serial = WARNINGS.lock();
+        crate::asyncio::run(async {
+            let (release, released) = tokio::sync::oneshot::channel::<()>();
+            let mut tasks = vec![create_task(async move { released.await.map_or(0, |()| 1) })];
+            for round in 0..100 {
+                tasks.push(create_task(async move { round }));
+                let (done, pending) = wait(tasks, ReturnWhen::FirstCompleted, None).await;
+                assert_eq!(done.len(), 1);
+                tasks = pending;
+                assert_eq!(tasks[0].watchers(), 0, "round {round}");
+            }
+            let timeout = Some(Duration::from_millis(1));
+            let (done, pending) = wait(tasks, ReturnWhen::AllCompleted, timeout).await;
+            assert!(done.is_empty());
+            assert_eq!(pending[0].watchers(), 0, "after a wait that timed out");
+            release.send(()).unwrap();
+            assert_eq!(crate::asyncio::gather(pending).await, Ok(vec![1]));
         });
     }
 

@@ -16,7 +16,7 @@ use futures_util::future::{JoinAll, TryJoinAll};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::task::{FailureWatch, Task, TaskError, TaskJoin, take_outcome};
+use super::task::{FailureWatch, Task, TaskError, TaskJoin, WatchId, take_outcome};
 
 /// Suspends the current task for `delay`: Python's `asyncio.sleep`. `sleep(Duration::ZERO)`
 /// yields to the other ready tasks once, as `asyncio.sleep(0)` does.
@@ -628,16 +628,24 @@ where
         failed: AtomicBool::new(false),
         event: Event::new(),
     });
-    for task in &tasks {
-        let state = Arc::clone(&state);
-        task.watch(Box::new(move |panic| {
-            if panic.is_some() {
-                state.failed.store(true, Ordering::Release);
-            }
-            state.done.fetch_add(1, Ordering::AcqRel);
-            state.event.notify(usize::MAX);
-        }));
-    }
+    let watches: Vec<Option<WatchId>> = tasks
+        .iter()
+        .map(|task| {
+            let state = Arc::clone(&state);
+            task.watch(Box::new(move |panic| {
+                if panic.is_some() {
+                    state.failed.store(true, Ordering::Release);
+                }
+                state.done.fetch_add(1, Ordering::AcqRel);
+                state.event.notify(usize::MAX);
+            }))
+        })
+        .collect();
+    // However the wait ends (returning, or dropped), the tasks still running forget it.
+    let unwatch = Unwatch {
+        tasks: &tasks,
+        watches,
+    };
     let total = tasks.len();
     let satisfied = || {
         let done = state.done.load(Ordering::Acquire);
@@ -648,8 +656,16 @@ where
                 ReturnWhen::AllCompleted => false,
             }
     };
+    wait_until(satisfied, &state.event, deadline).await;
+    drop(unwatch);
+    tasks.into_iter().partition(Task::done)
+}
+
+/// Waits until `satisfied` holds (checked again each time `event` fires) or `deadline`
+/// passes.
+async fn wait_until(satisfied: impl Fn() -> bool, event: &Event, deadline: Option<Instant>) {
     while !satisfied() {
-        let listener = state.event.listen();
+        let listener = event.listen();
         if satisfied() {
             break;
         }
@@ -662,7 +678,22 @@ where
             None => listener.await,
         }
     }
-    tasks.into_iter().partition(Task::done)
+}
+
+/// Takes back the watchers of a [`wait`] from the tasks still running when it ends.
+struct Unwatch<'a, T> {
+    tasks: &'a [Task<T>],
+    watches: Vec<Option<WatchId>>,
+}
+
+impl<T> Drop for Unwatch<'_, T> {
+    fn drop(&mut self) {
+        for (task, watch) in self.tasks.iter().zip(&self.watches) {
+            if let Some(id) = watch {
+                task.unwatch(*id);
+            }
+        }
+    }
 }
 
 /// Yields the tasks in the order they finish, each already done (awaiting it gives its
@@ -700,17 +731,21 @@ where
 {
     let tasks: Vec<Option<Task<T>>> = tasks.into_iter().map(Some).collect();
     let (tx, rx) = mpsc::unbounded_channel();
-    for (index, task) in tasks.iter().enumerate() {
-        let tx = tx.clone();
-        if let Some(task) = task {
+    let watches = tasks
+        .iter()
+        .enumerate()
+        .map(|(index, task)| {
+            let tx = tx.clone();
+            let task = task.as_ref().expect("every task is there at first");
             task.watch(Box::new(move |_| {
                 let _ = tx.send(index);
-            }));
-        }
-    }
+            }))
+        })
+        .collect();
     AsCompleted {
         remaining: tasks.len(),
         tasks,
+        watches,
         rx,
         sleep: timeout.map(|t| Box::pin(tokio::time::sleep(t))),
         timed_out: false,
@@ -731,6 +766,8 @@ where
 /// ```
 pub struct AsCompleted<T> {
     tasks: Vec<Option<Task<T>>>,
+    /// The watchers waiting on the tasks not done yet, taken back when dropped.
+    watches: Vec<Option<WatchId>>,
     remaining: usize,
     rx: mpsc::UnboundedReceiver<usize>,
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -793,6 +830,17 @@ impl<T> AsCompleted<T> {
             return Poll::Ready(Some(Err(TimeoutError)));
         }
         Poll::Pending
+    }
+}
+
+impl<T> Drop for AsCompleted<T> {
+    /// The tasks still running forget this iteration.
+    fn drop(&mut self) {
+        for (task, watch) in self.tasks.iter().zip(&self.watches) {
+            if let (Some(task), Some(id)) = (task, watch) {
+                task.unwatch(*id);
+            }
+        }
     }
 }
 
