@@ -1,6 +1,7 @@
 //! `TaskGroup`: structured concurrency, Python 3.11's `asyncio.TaskGroup`.
 #![forbid(unsafe_code)]
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -17,7 +18,9 @@ struct GroupState {
     running: usize,
     failed: usize,
     panics: Vec<PanicError>,
-    aborts: Vec<AbortHandle>,
+    /// The tasks running, to cancel them (a task leaves when it ends, so a long-lived
+    /// group does not keep one per task it ever ran).
+    aborts: HashMap<tokio::task::Id, AbortHandle>,
 }
 
 #[derive(Default)]
@@ -33,14 +36,14 @@ impl Shared {
         state.failed += 1;
         state.panics.extend(panic);
         if state.failed == 1 {
-            for abort in &state.aborts {
+            for abort in state.aborts.values() {
                 abort.abort();
             }
         }
     }
 
     fn cancel_all(&self) {
-        for abort in &self.state.lock().aborts {
+        for abort in self.state.lock().aborts.values() {
             abort.abort();
         }
     }
@@ -154,10 +157,14 @@ impl TaskGroup {
     }
 
     fn add<T: Send + 'static>(&self, task: Task<T>) -> Task<T> {
+        let abort = task.abort_handle();
+        let id = abort.as_ref().map(AbortHandle::id);
         {
             let mut state = self.shared.state.lock();
             state.running += 1;
-            state.aborts.extend(task.abort_handle());
+            if let (Some(id), Some(abort)) = (id, abort) {
+                state.aborts.insert(id, abort);
+            }
             if state.failed > 0 {
                 task.cancel();
             }
@@ -168,7 +175,12 @@ impl TaskGroup {
             if let Some(panic) = panic {
                 shared.fail(Some(panic.clone()));
             }
-            shared.state.lock().running -= 1;
+            let mut state = shared.state.lock();
+            state.running -= 1;
+            if let Some(id) = id {
+                state.aborts.remove(&id);
+            }
+            drop(state);
             shared.event.notify(usize::MAX);
         }));
         task
@@ -315,3 +327,21 @@ impl fmt::Display for TaskGroupError {
 }
 
 impl std::error::Error for TaskGroupError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_lived_group_keeps_no_handle_of_the_tasks_that_ended() {
+        crate::asyncio::run(async {
+            let group = TaskGroup::new();
+            for i in 0..200u32 {
+                assert_eq!(group.create_task(async move { i }).await, Ok(i));
+            }
+            let _running = group.create_task(std::future::pending::<()>());
+            assert_eq!(group.shared.state.lock().aborts.len(), 1);
+            assert_eq!(group.len(), 1);
+        });
+    }
+}
