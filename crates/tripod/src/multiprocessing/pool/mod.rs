@@ -69,6 +69,15 @@
 //!
 //! Every [`AsyncResult`] completes.
 //!
+//! # Scheduling
+//!
+//! Unlike Python's pool, where a busy worker reads no more work, each worker here has the
+//! next chunks sent ahead into its connection (up to 64, given to the worker with the
+//! fewest in flight), so that many small tasks never wait for the parent. The price: a
+//! task given to a worker that is busy with a long one waits for it, even if another
+//! worker turns idle (no work is taken back). Keep long and short tasks in separate pools
+//! when the short ones must not wait.
+//!
 //! A worker answers the tasks it runs back to back in batches (sent before it waits for
 //! more work, after 16 answers, or within 1 ms), each answer also kept in a shared memory
 //! journal until sent, so a worker that dies loses no finished result. One edge follows:
