@@ -466,19 +466,24 @@ fn gather_keeps_the_order_and_reports_the_first_error() {
     });
 }
 
+/// Three tasks that sleep for [`LONG`] and say on `tx` when they are dropped.
+fn long_sleepers_that_signal_their_drop(tx: &mpsc::Sender<&'static str>) -> Vec<Task<()>> {
+    (0..3)
+        .map(|_| {
+            let tx = tx.clone();
+            asyncio::create_task(async move {
+                let _guard = DropSignal(tx, "child cancelled");
+                asyncio::sleep(LONG).await;
+            })
+        })
+        .collect()
+}
+
 #[test]
 fn dropping_a_gather_cancels_its_tasks() {
     paused(async {
         let (tx, rx) = mpsc::channel();
-        let tasks: Vec<_> = (0..3)
-            .map(|_| {
-                let tx = tx.clone();
-                asyncio::create_task(async move {
-                    let _guard = DropSignal(tx, "child cancelled");
-                    asyncio::sleep(LONG).await;
-                })
-            })
-            .collect();
+        let tasks = long_sleepers_that_signal_their_drop(&tx);
         let timed_out = asyncio::wait_for(asyncio::gather_all(tasks), Duration::from_secs(1)).await;
         assert_eq!(timed_out.unwrap_err(), TimeoutError);
         asyncio::sleep(Duration::ZERO).await;
@@ -490,15 +495,7 @@ fn dropping_a_gather_cancels_its_tasks() {
 fn dropping_a_failing_gather_cancels_its_tasks_too() {
     paused(async {
         let (tx, rx) = mpsc::channel();
-        let tasks: Vec<_> = (0..3)
-            .map(|_| {
-                let tx = tx.clone();
-                asyncio::create_task(async move {
-                    let _guard = DropSignal(tx, "child cancelled");
-                    asyncio::sleep(LONG).await;
-                })
-            })
-            .collect();
+        let tasks = long_sleepers_that_signal_their_drop(&tx);
         let timed_out = asyncio::wait_for(asyncio::gather(tasks), Duration::from_secs(1)).await;
         assert_eq!(timed_out.unwrap_err(), TimeoutError);
         asyncio::sleep(Duration::ZERO).await;

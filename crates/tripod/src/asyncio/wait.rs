@@ -17,6 +17,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::task::{FailureWatch, Task, TaskError, TaskJoin, WatchId, take_outcome};
+/// When [`wait`] returns: the same constants as `concurrent.futures`', as in Python.
+pub use crate::futures::ReturnWhen;
 
 /// Suspends the current task for `delay`: Python's `asyncio.sleep`. `sleep(Duration::ZERO)`
 /// yields to the other ready tasks once, as `asyncio.sleep(0)` does.
@@ -558,25 +560,6 @@ impl fmt::Display for TimeoutError {
 }
 
 impl std::error::Error for TimeoutError {}
-
-/// When [`wait`] returns: Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`.
-///
-/// ```
-/// use tripod::asyncio::ReturnWhen;
-///
-/// assert_eq!(ReturnWhen::default(), ReturnWhen::AllCompleted);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum ReturnWhen {
-    /// As soon as any task is done.
-    FirstCompleted,
-    /// As soon as any task panics (a task's failure in Rust), or when all are done.
-    /// A task that returns an `Err` value finished normally and does not count.
-    FirstException,
-    /// When every task is done.
-    #[default]
-    AllCompleted,
-}
 
 struct WaitState {
     done: AtomicUsize,

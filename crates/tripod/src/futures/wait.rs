@@ -20,6 +20,10 @@ static NEXT_WATCH_ID: AtomicU64 = AtomicU64::new(0);
 
 /// When [`wait`] returns: Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`.
 ///
+/// As in Python, `tripod::asyncio::wait` takes the same constants
+/// (there "future" reads "task", and a task's error is a panic: a task that returns an
+/// `Err` value finished normally).
+///
 /// ```
 /// use tripod::futures::ReturnWhen;
 ///
