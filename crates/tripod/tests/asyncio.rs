@@ -291,6 +291,146 @@ fn a_multi_thread_loop_runs_tasks() {
     event_loop.close();
 }
 
+// ---- the loop's scheduler: its own ready queue, run inside a tokio task ----
+
+#[test]
+fn tasks_and_callbacks_share_one_fifo_ready_queue() {
+    let (log, push) = log();
+    let event_loop = EventLoop::new();
+    let (a, b, c) = (push.clone(), push.clone(), push.clone());
+    let first = event_loop.create_task(async move { a("task 1") });
+    event_loop.call_soon(move || b("callback"));
+    let last = event_loop.create_task(async move { c("task 2") });
+    event_loop.run_until_complete(async {
+        first.await.unwrap();
+        last.await.unwrap();
+    });
+    // As asyncio: a new task's first step is a `call_soon`, queued behind earlier ones.
+    assert_eq!(entries(&log), ["task 1", "callback", "task 2"]);
+    event_loop.close();
+}
+
+#[test]
+fn timers_and_sockets_run_while_tasks_keep_yielding() {
+    // A real clock: a paused one only moves when the loop has nothing to do.
+    asyncio::run(async {
+        let fired = Arc::new(AtomicUsize::new(0));
+        // Two tasks that are always ready: tokio's timers must still get their turn.
+        let spinners: Vec<_> = (0..2)
+            .map(|_| {
+                let fired = Arc::clone(&fired);
+                asyncio::create_task(async move {
+                    let mut rounds = 0u64;
+                    while fired.load(Ordering::SeqCst) == 0 {
+                        asyncio::sleep(Duration::ZERO).await;
+                        rounds += 1;
+                    }
+                    rounds
+                })
+            })
+            .collect();
+        let timer = {
+            let fired = Arc::clone(&fired);
+            asyncio::create_task(async move {
+                asyncio::sleep(Duration::from_millis(5)).await;
+                fired.store(1, Ordering::SeqCst);
+            })
+        };
+        timer.await.unwrap();
+        for rounds in asyncio::gather(spinners).await.unwrap() {
+            assert!(rounds > 0);
+        }
+    });
+}
+
+#[test]
+fn a_multi_thread_loop_runs_two_tasks_at_the_same_time() {
+    let event_loop = EventLoop::multi_thread(2);
+    let both = event_loop.run_until_complete(async {
+        let arrived = Arc::new(AtomicUsize::new(0));
+        // Each task blocks its thread until the other one arrived: only two drivers on
+        // two threads can finish this.
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let arrived = Arc::clone(&arrived);
+                asyncio::create_task(async move {
+                    arrived.fetch_add(1, Ordering::SeqCst);
+                    let deadline = std::time::Instant::now() + WAIT;
+                    while arrived.load(Ordering::SeqCst) < 2 {
+                        if std::time::Instant::now() > deadline {
+                            return false;
+                        }
+                        std::hint::spin_loop();
+                    }
+                    true
+                })
+            })
+            .collect();
+        asyncio::gather(tasks).await.unwrap()
+    });
+    assert_eq!(both, [true, true]);
+    event_loop.close();
+}
+
+/// Panics when dropped (unless already panicking).
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("a destructor that panics");
+        }
+    }
+}
+
+/// A future ready at once with its value, holding what it holds until dropped.
+struct ReadyWith<T, H>(T, H);
+
+impl<T: Copy + Unpin, H: Unpin> Future for ReadyWith<T, H> {
+    type Output = T;
+
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<T> {
+        std::task::Poll::Ready(self.0)
+    }
+}
+
+#[test]
+fn a_future_that_panics_when_dropped_stops_neither_the_loop_nor_its_task() {
+    paused(async {
+        // Cancelled: the destructor's panic is reported; the task is still cancelled.
+        let cancelled = asyncio::create_task(async {
+            let _bomb = PanicOnDrop;
+            std::future::pending::<()>().await;
+        });
+        asyncio::sleep(Duration::ZERO).await;
+        assert!(cancelled.cancel());
+        assert_eq!(cancelled.await, Err(TaskError::Cancelled));
+        // Finished: its value survives the panic of the future dropped after it.
+        let finished = asyncio::create_task(ReadyWith(7, PanicOnDrop));
+        assert_eq!(finished.await, Ok(7));
+        // The loop still runs tasks.
+        assert_eq!(asyncio::create_task(async { "after" }).await, Ok("after"));
+    });
+}
+
+#[test]
+fn close_cancels_a_task_woken_later_by_another_thread() {
+    let event_loop = EventLoop::new();
+    let (tx, rx) = mpsc::channel();
+    let (wake, woken) = tokio::sync::oneshot::channel::<()>();
+    let task = event_loop.create_task(async move {
+        let _guard = DropSignal(tx, "dropped");
+        let _ = woken.await;
+        "ran on"
+    });
+    event_loop.run_until_complete(asyncio::sleep(Duration::ZERO));
+    event_loop.close();
+    assert_eq!(rx.try_recv(), Ok("dropped"));
+    // Waking what is left of it after the close runs nothing.
+    assert!(wake.send(()).is_err());
+    assert_eq!(task.result(), Some(Err(TaskError::Cancelled)));
+}
+
 // ---- tasks ----
 
 #[test]

@@ -10,25 +10,48 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use parking_lot::Mutex;
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::Notify;
-use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
+use super::scheduler::{AbortHandle, CatchPanic, Scheduler};
 use super::task::{Task, spawn_on};
 use crate::PanicError;
 use crate::futures::{FutureError, Promise};
 
 thread_local! {
     /// The loop running on this thread (set by `run_*` and on a multi-thread loop's workers).
-    static CURRENT: RefCell<Option<Weak<Inner>>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+}
+
+/// What a thread running a loop knows of it: the loop, and (for `create_task`, without
+/// upgrading a `Weak`) its scheduler.
+#[derive(Clone)]
+struct Current {
+    event_loop: Weak<Inner>,
+    scheduler: Arc<Scheduler>,
+}
+
+impl Current {
+    fn of(inner: &Arc<Inner>) -> Current {
+        Current {
+            event_loop: Arc::downgrade(inner),
+            scheduler: Arc::clone(&inner.scheduler),
+        }
+    }
+}
+
+/// The scheduler of the loop running on this thread.
+pub(crate) fn current_scheduler() -> Option<Arc<Scheduler>> {
+    CURRENT.with(|c| c.borrow().as_ref().map(|c| Arc::clone(&c.scheduler)))
 }
 
 struct Inner {
     runtime: Mutex<Option<Arc<Runtime>>>,
     handle: tokio::runtime::Handle,
+    /// The loop's tasks and callbacks (see `scheduler.rs`), run by drivers on `runtime`.
+    scheduler: Arc<Scheduler>,
     running: AtomicBool,
     closed: AtomicBool,
     // Python's `_stopping`: set by `stop`, cleared when `run_forever` returns (a `Notify`
@@ -119,7 +142,7 @@ impl EventLoop {
     /// assert!(!event_loop.is_closed());
     /// ```
     pub fn new() -> EventLoop {
-        Self::build(Builder::new_current_thread())
+        Self::build(Builder::new_current_thread(), 1)
     }
 
     /// A loop whose tasks run on `workers` threads (a tokio multi-thread runtime): not in
@@ -143,25 +166,36 @@ impl EventLoop {
     pub fn multi_thread(workers: usize) -> EventLoop {
         let mut builder = Builder::new_multi_thread();
         builder.worker_threads(workers);
-        Self::build(builder)
+        Self::build(builder, workers)
     }
 
-    fn build(mut builder: Builder) -> EventLoop {
+    /// A loop on the runtime `builder` makes, with `drivers` drivers of its tasks (one per
+    /// worker thread).
+    fn build(mut builder: Builder, drivers: usize) -> EventLoop {
+        let scheduler = Scheduler::new();
         let slot: Arc<Mutex<Weak<Inner>>> = Arc::new(Mutex::new(Weak::new()));
         let on_start = Arc::clone(&slot);
+        let on_start_scheduler = Arc::clone(&scheduler);
         builder
             .enable_time()
             .enable_io()
             .thread_name("tripod-asyncio")
             .on_thread_start(move || {
-                let weak = on_start.lock().clone();
-                CURRENT.with(|c| *c.borrow_mut() = Some(weak));
+                let current = Current {
+                    event_loop: on_start.lock().clone(),
+                    scheduler: Arc::clone(&on_start_scheduler),
+                };
+                CURRENT.with(|c| *c.borrow_mut() = Some(current));
             });
         let runtime = builder
             .build()
             .expect("tripod::asyncio: cannot build the event loop");
+        for _ in 0..drivers {
+            runtime.spawn(Arc::clone(&scheduler).drive());
+        }
         let inner = Arc::new(Inner {
             handle: runtime.handle().clone(),
+            scheduler,
             runtime: Mutex::new(Some(Arc::new(runtime))),
             running: AtomicBool::new(false),
             closed: AtomicBool::new(false),
@@ -188,7 +222,7 @@ impl EventLoop {
         CURRENT.with(|c| {
             c.borrow()
                 .as_ref()
-                .and_then(Weak::upgrade)
+                .and_then(|c| c.event_loop.upgrade())
                 .map(|inner| EventLoop { inner })
         })
     }
@@ -212,7 +246,7 @@ impl EventLoop {
     pub fn run_until_complete<F: IntoFuture>(&self, future: F) -> F::Output {
         let runtime = self.enter_run();
         let _running = RunningGuard { event_loop: self };
-        let previous = CURRENT.with(|c| c.replace(Some(Arc::downgrade(&self.inner))));
+        let previous = CURRENT.with(|c| c.replace(Some(Current::of(&self.inner))));
         let _restore = RestoreCurrent(previous);
         runtime.block_on(future.into_future())
     }
@@ -313,7 +347,7 @@ impl EventLoop {
         assert!(!self.is_running(), "cannot close a running event loop");
         self.inner.closed.store(true, Ordering::Release);
         let runtime = self.inner.runtime.lock().take();
-        shut_down(runtime);
+        shut_down(&self.inner.scheduler, runtime);
     }
 
     /// The loop's clock: Python's `loop.time()`, as a tokio [`Instant`] (it follows tokio's
@@ -350,7 +384,7 @@ impl EventLoop {
         F::Output: Send + 'static,
     {
         self.assert_open();
-        spawn_on(&self.inner.handle, future)
+        spawn_on(&self.inner.scheduler, future)
     }
 
     /// Schedules `callback` to run soon on the loop, after the callbacks and tasks already
@@ -510,14 +544,15 @@ impl EventLoop {
             promise.set_error(FutureError::shut_down());
             return result;
         }
-        let join = self.inner.handle.spawn(async move {
-            match AssertUnwindSafe(future).catch_unwind().await {
-                Ok(value) => promise.set_result(value),
-                Err(payload) => {
-                    promise.set_error(FutureError::panicked(PanicError::from_payload(payload)))
-                }
-            }
-        });
+        let join =
+            self.inner
+                .scheduler
+                .spawn(CatchPanic::new(future, move |outcome| match outcome {
+                    Ok(value) => promise.set_result(value),
+                    Err(payload) => {
+                        promise.set_error(FutureError::panicked(PanicError::from_payload(payload)))
+                    }
+                }));
         let abort = join.abort_handle();
         result.add_done_callback(move |f| {
             if f.cancelled() {
@@ -534,7 +569,7 @@ impl EventLoop {
         self.assert_open();
         let cancelled = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&cancelled);
-        let join = self.inner.handle.spawn(async move {
+        let join = self.inner.scheduler.spawn(async move {
             if let Some(when) = when {
                 tokio::time::sleep_until(when).await;
             }
@@ -584,15 +619,20 @@ impl fmt::Debug for EventLoop {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        shut_down(self.runtime.get_mut().take());
+        shut_down(&self.scheduler, self.runtime.get_mut().take());
     }
 }
 
-/// Drops a loop's runtime, which cancels its tasks. Inside an async context (another loop's
-/// task) tokio refuses to wait for the blocking pool, and panics if asked to: there the
-/// runtime is shut down without waiting for its blocking jobs.
-fn shut_down(runtime: Option<Arc<Runtime>>) {
+/// Closes a loop: cancels its tasks (their futures dropped here, inside the runtime's
+/// context, as tokio drops its own tasks), then drops the runtime. Inside an async context
+/// (another loop's task) tokio refuses to wait for the blocking pool, and panics if asked
+/// to: there the runtime is shut down without waiting for its blocking jobs.
+fn shut_down(scheduler: &Scheduler, runtime: Option<Arc<Runtime>>) {
     let Some(runtime) = runtime else { return };
+    {
+        let _enter = runtime.enter();
+        scheduler.close();
+    }
     if tokio::runtime::Handle::try_current().is_err() {
         drop(runtime);
     } else if let Ok(runtime) = Arc::try_unwrap(runtime) {
@@ -613,7 +653,7 @@ impl Drop for RunningGuard<'_> {
     }
 }
 
-struct RestoreCurrent(Option<Weak<Inner>>);
+struct RestoreCurrent(Option<Current>);
 
 impl Drop for RestoreCurrent {
     fn drop(&mut self) {

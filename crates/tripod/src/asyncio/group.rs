@@ -6,9 +6,9 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
+use super::scheduler::{AbortHandle, Id};
 use event_listener::Event;
 use parking_lot::Mutex;
-use tokio::task::AbortHandle;
 
 use super::task::{Task, create_task};
 use crate::PanicError;
@@ -20,7 +20,7 @@ struct GroupState {
     panics: Vec<PanicError>,
     /// The tasks running, to cancel them (a task leaves when it ends, so a long-lived
     /// group does not keep one per task it ever ran).
-    aborts: HashMap<tokio::task::Id, AbortHandle>,
+    aborts: HashMap<Id, AbortHandle>,
 }
 
 #[derive(Default)]

@@ -88,6 +88,7 @@ pub mod net;
 #[cfg(unix)]
 mod process;
 mod queue;
+mod scheduler;
 mod task;
 mod wait;
 

@@ -20,11 +20,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 
-use futures_util::FutureExt;
 use futures_util::task::AtomicWaker;
 use parking_lot::{Mutex, ReentrantMutex};
-use tokio::task::{AbortHandle, JoinError, JoinHandle};
 
+use super::scheduler::{AbortHandle, CatchPanic, Id, Join, Scheduler};
 use crate::PanicError;
 
 /// How a task ended without a value: Python's `CancelledError`, or the exception a task
@@ -184,13 +183,10 @@ impl<T> Outcome<T> {
 
     /// The outcome of a tokio task that ran a task's future: the future's own outcome, or
     /// `Cancelled` if tokio dropped the future before it finished (abort, shutdown).
-    fn of_join(joined: Result<Output<T>, JoinError>) -> Self {
+    fn of_join(joined: Option<Output<T>>) -> Self {
         match joined {
-            Ok(output) => Outcome::new(output.map_err(Failure::into_error)),
-            Err(e) if e.is_panic() => Outcome::new(Err(TaskError::Panicked(
-                PanicError::from_payload(e.into_panic()),
-            ))),
-            Err(_) => Outcome::new(Err(TaskError::Cancelled)),
+            Some(output) => Outcome::new(output.map_err(Failure::into_error)),
+            None => Outcome::new(Err(TaskError::Cancelled)),
         }
     }
 
@@ -220,22 +216,15 @@ impl<T> Drop for Outcome<T> {
     }
 }
 
-/// Polls `join` without tokio's cooperative budget (an exhausted budget would answer
-/// `Pending` and wake `waker` at once: inside a waker's own `wake`, a loop) and gives the
-/// outcome if the task completed; otherwise `waker` is woken when it does.
-fn poll_join<T>(join: &mut JoinHandle<Output<T>>, waker: &Waker) -> Poll<Outcome<T>> {
-    let mut cx = Context::from_waker(waker);
-    Pin::new(&mut tokio::task::unconstrained(join))
-        .poll(&mut cx)
+/// Gives the outcome if the task completed; otherwise `waker` is woken when it does.
+fn poll_join<T>(join: &mut Join<Output<T>>, waker: &Waker) -> Poll<Outcome<T>> {
+    join.poll(&mut Context::from_waker(waker))
         .map(Outcome::of_join)
 }
 
-/// Takes the outcome of a completed tokio task (`join.is_finished()`).
-fn take_finished<T>(join: &mut JoinHandle<Output<T>>) -> Outcome<T> {
-    match poll_join(join, Waker::noop()) {
-        Poll::Ready(outcome) => outcome,
-        Poll::Pending => unreachable!("a finished tokio task has its output ready"),
-    }
+/// Takes the outcome of a completed task (`join.is_finished()`).
+fn take_finished<T>(join: &mut Join<Output<T>>) -> Outcome<T> {
+    Outcome::of_join(join.take_finished())
 }
 
 /// How a [`gather`](super::gather) of tasks learns that one of the tasks it is not awaiting
@@ -317,7 +306,7 @@ impl fmt::Debug for FailureWatch {
 
 struct CellState<T> {
     /// The tokio task, until its outcome is taken (the cell is its join waker meanwhile).
-    join: Option<JoinHandle<Output<T>>>,
+    join: Option<Join<Output<T>>>,
     /// Whether the done callbacks ran (the outcome is in [`Cell::outcome`] before).
     finished: bool,
     /// Whether somebody looked at the outcome before it arrived (a task group, a gather
@@ -357,7 +346,7 @@ impl<T: Send + 'static> Wake for Cell<T> {
 
 impl<T: Send + 'static> Cell<T> {
     /// A cell watching the tokio task of `join` (finished already if the task completed).
-    fn watching(join: JoinHandle<Output<T>>) -> Arc<Self> {
+    fn watching(join: Join<Output<T>>) -> Arc<Self> {
         #[cfg(test)]
         CELLS_MADE.fetch_add(1, Ordering::Relaxed);
         let cell = Arc::new(Cell {
@@ -600,15 +589,11 @@ impl<T> Cell<T> {
     }
 
     fn abort_handle(&self) -> Option<AbortHandle> {
-        self.state
-            .lock()
-            .join
-            .as_ref()
-            .map(JoinHandle::abort_handle)
+        self.state.lock().join.as_ref().map(Join::abort_handle)
     }
 
-    fn id(&self) -> Option<tokio::task::Id> {
-        self.state.lock().join.as_ref().map(JoinHandle::id)
+    fn id(&self) -> Option<Id> {
+        self.state.lock().join.as_ref().map(Join::id)
     }
 }
 
@@ -662,7 +647,7 @@ pub struct Task<T> {
 /// Where a task's outcome is.
 enum Local<T> {
     /// In the tokio task (running, or completed with the output not taken yet).
-    Joining(JoinHandle<Output<T>>),
+    Joining(Join<Output<T>>),
     /// Taken out of the tokio task to be looked at ([`Task::result`] and the like).
     Finished(Box<Outcome<T>>),
     /// The task is watched: the cell owns the `JoinHandle` and gets the outcome.
@@ -754,7 +739,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    spawn_on(&tokio::runtime::Handle::current(), future)
+    let Some(scheduler) = super::event_loop::current_scheduler() else {
+        panic!("tripod::asyncio::create_task: no running event loop");
+    };
+    spawn_on(&scheduler, future)
 }
 
 /// Python's `asyncio.ensure_future`: the same as [`create_task`] (a Rust future is always a
@@ -780,18 +768,21 @@ where
     create_task(future)
 }
 
-/// Spawns `future` on `handle` as a [`Task`].
-pub(crate) fn spawn_on<F>(handle: &tokio::runtime::Handle, future: F) -> Task<F::Output>
+/// Makes `future` a [`Task`] of `scheduler`'s loop.
+pub(crate) fn spawn_on<F>(scheduler: &Arc<Scheduler>, future: F) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     // A combinator rather than an `async` block: the block would keep `future` twice (as
-    // its capture and as the awaited `CatchUnwind`), and a larger tokio task is a larger
+    // its capture and as the awaited `CatchUnwind`), and a larger task is a larger
     // allocation.
-    let join = handle.spawn(AssertUnwindSafe(future).catch_unwind().map(|outcome| {
-        outcome.map_err(|p| Failure::new(TaskError::Panicked(PanicError::from_payload(p))))
-    }));
+    let join = scheduler.spawn(CatchPanic::new(
+        future,
+        |outcome: std::thread::Result<_>| {
+            outcome.map_err(|p| Failure::new(TaskError::Panicked(PanicError::from_payload(p))))
+        },
+    ));
     Task {
         local: Mutex::new(Local::Joining(join)),
     }
@@ -1008,11 +999,7 @@ impl<T> Task<T> {
         let local = self.local.get_mut();
         let outcome = match local {
             Local::Joining(join) if join.is_finished() => take_finished(join),
-            // Polled with tokio's budget, as any `JoinHandle` (a task awaiting many tasks
-            // that are not done yields now and then).
-            Local::Joining(join) => {
-                std::task::ready!(Pin::new(join).poll(cx).map(Outcome::of_join))
-            }
+            Local::Joining(join) => std::task::ready!(poll_join(join, cx.waker())),
             Local::Finished(_) => {
                 let Local::Finished(outcome) = std::mem::replace(local, Local::Taken) else {
                     unreachable!("matched above")

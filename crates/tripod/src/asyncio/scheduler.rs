@@ -1,0 +1,589 @@
+//! The loop's own tasks: each task is an `async-task` cell in the loop's ready queue, and
+//! the loop's driver (one tokio task per worker thread of the runtime) runs the ready ones.
+//!
+//! Why not a tokio task per asyncio task: a tokio task is aligned to 128 bytes (256 bytes
+//! and a `memalign` for the smallest future), sits in tokio's list of owned tasks, and
+//! takes about twice the memory traffic; 100k trivial tasks ran 3x faster this way
+//! (ARCHITECTURE.md, "asyncio"). Timers, sockets and `tokio::spawn` inside a task are still
+//! tokio's: the driver is an ordinary tokio task, and every task it runs runs inside it.
+//!
+//! - **Ready queue**: FIFO, as asyncio's `call_soon` queue. A driver runs up to
+//!   [`BATCH`] tasks (fewer when the tokio budget they share is spent), then yields to
+//!   tokio (its I/O and timers, and the `block_on` future), as asyncio's loop polls its
+//!   selector between rounds of ready callbacks.
+//! - **Registry**: every live task's waker and cancel flag, by a slab key the task keeps.
+//!   [`AbortHandle::abort`] flags the task and wakes it; [`Scheduler::close`] flags and
+//!   wakes them all.
+//! - **Cancellation** ends a task's future at its next poll, as tokio's `abort` does (a
+//!   task finished before that keeps its output): the task's output is then `None`. A task
+//!   always ends with an output, so its handle never sees a task closed without one; on a
+//!   closed scheduler a scheduled task is run at once, where it is woken, to drop its
+//!   future.
+#![forbid(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
+
+use async_task::Runnable;
+use event_listener::{Event, IntoNotification};
+use parking_lot::Mutex;
+use pin_project_lite::pin_project;
+use slab::Slab;
+
+use crate::PanicError;
+
+/// Tasks a driver runs before it yields to tokio.
+const BATCH: usize = 128;
+
+/// A task's id, unique in the process: Python's `id(task)`, tokio's `task::Id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Id(u64);
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A loop's ready queue, its drivers' wake-up and its registry of live tasks.
+pub(crate) struct Scheduler {
+    ready: Mutex<Ready>,
+    /// A driver with nothing to run listens here.
+    work: Event,
+    /// Set (with `ready` locked) by `close`; read by `spawn` with the registry locked.
+    closed: AtomicBool,
+    tasks: Mutex<Slab<Entry>>,
+    /// Entries flagged cancelled and not yet removed: a task looks at its flag only when
+    /// this is not zero.
+    cancels: AtomicUsize,
+}
+
+/// The ready queue.
+struct Ready {
+    /// Tasks ready to run, oldest first; `None` once closed (nothing is queued then).
+    queue: Option<VecDeque<Runnable<Meta>>>,
+    /// Drivers listening on `work` for a task, none yet sent to wake them.
+    idle: usize,
+}
+
+impl Ready {
+    /// Counts a driver that will be woken by this push off `idle`: whether to wake one.
+    fn take_idle(&mut self) -> bool {
+        let wake = self.idle > 0;
+        if wake {
+            self.idle -= 1;
+        }
+        wake
+    }
+}
+
+struct Entry {
+    id: Id,
+    waker: Waker,
+    cancelled: bool,
+}
+
+/// What each task's cell carries besides its future: how to reach its scheduler.
+struct Meta {
+    scheduler: Arc<Scheduler>,
+    key: usize,
+    id: Id,
+}
+
+impl Scheduler {
+    pub(crate) fn new() -> Arc<Scheduler> {
+        Arc::new(Scheduler {
+            ready: Mutex::new(Ready {
+                queue: Some(VecDeque::new()),
+                idle: 0,
+            }),
+            work: Event::new(),
+            closed: AtomicBool::new(false),
+            tasks: Mutex::new(Slab::new()),
+            cancels: AtomicUsize::new(0),
+        })
+    }
+
+    /// Makes `future` a task of this scheduler, ready to run. On a closed scheduler the
+    /// task is cancelled at once (its future dropped).
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let id = Id(NEXT_ID.fetch_add(1, Ordering::Relaxed));
+        let mut tasks = self.tasks.lock();
+        let entry = tasks.vacant_entry();
+        let key = entry.key();
+        // Under the registry's lock: either `close` flags this entry, or this sees it.
+        let cancelled = self.is_closed();
+        if cancelled {
+            self.cancels.fetch_add(1, Ordering::Release);
+        }
+        let guarded = Guarded {
+            future: Some(future),
+            scheduler: Arc::clone(self),
+            key,
+            id,
+        };
+        let meta = Meta {
+            scheduler: Arc::clone(self),
+            key,
+            id,
+        };
+        let (runnable, task) = async_task::Builder::new()
+            .metadata(meta)
+            .spawn(move |_| guarded, schedule);
+        entry.insert(Entry {
+            id,
+            waker: runnable.waker(),
+            cancelled,
+        });
+        drop(tasks);
+        runnable.schedule();
+        Join { task: Some(task) }
+    }
+
+    /// Runs ready tasks until the scheduler is dropped with the runtime: the loop spawns
+    /// one such driver per worker thread of its tokio runtime.
+    pub(crate) async fn drive(self: Arc<Self>) {
+        loop {
+            let mut ran = 0;
+            while let Some(runnable) = self.pop() {
+                runnable.run();
+                ran += 1;
+                if ran == BATCH || !tokio::task::coop::has_budget_remaining() {
+                    break;
+                }
+            }
+            if ran > 0 {
+                // Let tokio poll its I/O and timers (and run other tokio tasks) before
+                // the next round, as asyncio polls its selector between rounds.
+                tokio::task::yield_now().await;
+                continue;
+            }
+            // Listening before the check: a task pushed after it finds this driver idle
+            // and wakes it.
+            let listener = self.work.listen();
+            {
+                let mut ready = self.ready.lock();
+                match &ready.queue {
+                    Some(queue) if queue.is_empty() => ready.idle += 1,
+                    Some(_) => continue,
+                    None => return, // closed
+                }
+            }
+            listener.await;
+        }
+    }
+
+    /// Cancels every task, now and from now on: the loop is closed. The tasks' futures
+    /// are dropped on this thread (or on the thread that wakes a task still held), with no
+    /// lock held (a future may own other tasks, or spawn).
+    pub(crate) fn close(&self) {
+        let queued = {
+            let mut ready = self.ready.lock();
+            self.closed.store(true, Ordering::Release);
+            ready.queue.take()
+        };
+        let wakers: Vec<Waker> = {
+            let mut tasks = self.tasks.lock();
+            let mut flagged = 0;
+            let wakers = tasks
+                .iter_mut()
+                .map(|(_, entry)| {
+                    if !entry.cancelled {
+                        entry.cancelled = true;
+                        flagged += 1;
+                    }
+                    entry.waker.clone()
+                })
+                .collect();
+            self.cancels.fetch_add(flagged, Ordering::Release);
+            wakers
+        };
+        for runnable in queued.into_iter().flatten() {
+            runnable.run();
+        }
+        // The others are idle (the loop no longer runs): waking one runs it (see `push`).
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+
+    /// Whether [`Scheduler::close`] ran.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn pop(&self) -> Option<Runnable<Meta>> {
+        let mut ready = self.ready.lock();
+        let queue = ready.queue.as_mut()?;
+        let runnable = queue.pop_front();
+        // On a multi-thread loop, an idle driver takes the rest.
+        let wake = !queue.is_empty() && ready.take_idle();
+        drop(ready);
+        if wake {
+            self.work.notify(1.additional());
+        }
+        runnable
+    }
+
+    fn push(&self, runnable: Runnable<Meta>) {
+        let mut ready = self.ready.lock();
+        match ready.queue.as_mut() {
+            Some(queue) => {
+                queue.push_back(runnable);
+                let wake = ready.take_idle();
+                drop(ready);
+                if wake {
+                    self.work.notify(1.additional());
+                }
+            }
+            None => {
+                // Closed: the task is flagged cancelled, so running it drops its future.
+                drop(ready);
+                runnable.run();
+            }
+        }
+    }
+
+    fn abort(&self, key: usize, id: Id) {
+        let waker = {
+            let mut tasks = self.tasks.lock();
+            match tasks.get_mut(key) {
+                Some(entry) if entry.id == id && !entry.cancelled => {
+                    entry.cancelled = true;
+                    self.cancels.fetch_add(1, Ordering::Release);
+                    entry.waker.clone()
+                }
+                _ => return, // ended already, or flagged
+            }
+        };
+        waker.wake();
+    }
+
+    fn is_cancelled(&self, key: usize, id: Id) -> bool {
+        if self.cancels.load(Ordering::Acquire) == 0 {
+            return false;
+        }
+        self.tasks
+            .lock()
+            .get(key)
+            .is_some_and(|entry| entry.id == id && entry.cancelled)
+    }
+
+    fn remove(&self, key: usize, id: Id) {
+        let entry = {
+            let mut tasks = self.tasks.lock();
+            match tasks.get(key) {
+                Some(entry) if entry.id == id => tasks.remove(key),
+                _ => return,
+            }
+        };
+        if entry.cancelled {
+            self.cancels.fetch_sub(1, Ordering::Release);
+        }
+        drop(entry); // its waker, with the lock released
+    }
+
+    #[cfg(test)]
+    pub(crate) fn live_tasks(&self) -> usize {
+        self.tasks.lock().len()
+    }
+}
+
+/// async-task's schedule function: the task's scheduler from its metadata.
+fn schedule(runnable: Runnable<Meta>) {
+    let scheduler = Arc::clone(&runnable.metadata().scheduler);
+    scheduler.push(runnable);
+}
+
+fn report_drop_panic(payload: Box<dyn std::any::Any + Send>) {
+    eprintln!(
+        "tripod::asyncio: a task's future {} while dropped",
+        PanicError::from_payload(payload)
+    );
+}
+
+pin_project! {
+    /// A task's future inside its cell, `None` once cancelled; it leaves the registry when
+    /// dropped (finished, cancelled, or closed with the loop).
+    struct Guarded<F> {
+        #[pin]
+        future: Option<F>,
+        scheduler: Arc<Scheduler>,
+        key: usize,
+        id: Id,
+    }
+
+    impl<F> PinnedDrop for Guarded<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            // The future first: its destructor may reach the registry (drop other tasks).
+            drop_future(this.future.as_mut());
+            this.scheduler.remove(*this.key, *this.id);
+        }
+    }
+}
+
+impl<F: Future> Future for Guarded<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
+        let mut this = self.project();
+        if this.scheduler.is_cancelled(*this.key, *this.id) {
+            drop_future(this.future);
+            return Poll::Ready(None);
+        }
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            return Poll::Ready(None);
+        };
+        // A backstop: the loop's own futures catch their panics (see `CatchPanic`), but
+        // one that escapes must not unwind through the driver and stop the loop.
+        let output = match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => Some(output),
+            Err(payload) => {
+                eprintln!(
+                    "tripod::asyncio: a task's future {}",
+                    PanicError::from_payload(payload)
+                );
+                None
+            }
+        };
+        // Dropped here, not by async-task after this returns: a destructor's panic must
+        // not lose the output.
+        drop_future(this.future);
+        Poll::Ready(output)
+    }
+}
+
+pin_project! {
+    /// `future` with its panics caught and its outcome mapped by `map`, as
+    /// `catch_unwind().map(map)` but without dropping `future` when it is ready: the
+    /// task drops it after taking the output (see `Guarded`), so a destructor that panics
+    /// loses no value.
+    pub(crate) struct CatchPanic<F, M> {
+        #[pin]
+        future: F,
+        map: Option<M>,
+    }
+}
+
+impl<F, M> CatchPanic<F, M> {
+    pub(crate) fn new(future: F, map: M) -> Self {
+        CatchPanic {
+            future,
+            map: Some(map),
+        }
+    }
+}
+
+impl<F, M, T> Future for CatchPanic<F, M>
+where
+    F: Future,
+    M: FnOnce(std::thread::Result<F::Output>) -> T,
+{
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.project();
+        let future = this.future;
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(value)) => Ok(value),
+            Err(payload) => Err(payload),
+        };
+        let map = this
+            .map
+            .take()
+            .expect("CatchPanic polled after it was ready");
+        Poll::Ready(map(outcome))
+    }
+}
+
+/// Drops a task's future; a panic in its destructor is reported, not propagated into the
+/// driver (or whoever cancelled the task).
+fn drop_future<F>(future: Pin<&mut Option<F>>) {
+    let mut future = future;
+    if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| future.set(None))) {
+        report_drop_panic(payload);
+    }
+}
+
+/// A task's handle inside the loop: its output once done (`None` if cancelled), its id,
+/// and a way to cancel it. Dropping it detaches the task (it runs on; its output is
+/// dropped when it ends).
+pub(crate) struct Join<T> {
+    task: Option<async_task::Task<Option<T>, Meta>>,
+}
+
+impl<T> Join<T> {
+    fn task(&self) -> &async_task::Task<Option<T>, Meta> {
+        self.task.as_ref().expect("a join is held until dropped")
+    }
+
+    /// Whether the task ended (finished or cancelled).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.task().is_finished()
+    }
+
+    /// The task's output once it ended, `None` if cancelled; wakes `cx` when it ends.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let task = self.task.as_mut().expect("a join is held until dropped");
+        Pin::new(task).poll(cx)
+    }
+
+    /// The output of a task that [ended](Join::is_finished) (`None` if cancelled).
+    pub(crate) fn take_finished(&mut self) -> Option<T> {
+        debug_assert!(self.is_finished());
+        match self.poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(output) => output,
+            Poll::Pending => unreachable!("an ended task has its output"),
+        }
+    }
+
+    /// Cancels the task at its next poll (nothing if it ended).
+    pub(crate) fn abort(&self) {
+        self.abort_handle().abort();
+    }
+
+    pub(crate) fn abort_handle(&self) -> AbortHandle {
+        let meta = self.task().metadata();
+        AbortHandle {
+            scheduler: Arc::clone(&meta.scheduler),
+            key: meta.key,
+            id: meta.id,
+        }
+    }
+
+    pub(crate) fn id(&self) -> Id {
+        self.task().metadata().id
+    }
+}
+
+impl<T> Drop for Join<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.detach();
+        }
+    }
+}
+
+/// Cancels a task from anywhere, as tokio's `AbortHandle`.
+#[derive(Clone)]
+pub(crate) struct AbortHandle {
+    scheduler: Arc<Scheduler>,
+    key: usize,
+    id: Id,
+}
+
+impl AbortHandle {
+    /// Flags the task and wakes it: its future is dropped at its next poll, on the loop.
+    pub(crate) fn abort(&self) {
+        self.scheduler.abort(self.key, self.id);
+    }
+
+    pub(crate) fn id(&self) -> Id {
+        self.id
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle").field("id", &self.id).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A current-thread runtime with one driver for `scheduler`.
+    fn runtime(scheduler: &Arc<Scheduler>) -> tokio::runtime::Runtime {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.spawn(Arc::clone(scheduler).drive());
+        runtime
+    }
+
+    async fn join<T>(mut join: Join<T>) -> Option<T> {
+        std::future::poll_fn(|cx| join.poll(cx)).await
+    }
+
+    #[test]
+    fn a_task_leaves_the_registry_when_it_ends_however_it_ends() {
+        let scheduler = Scheduler::new();
+        let runtime = runtime(&scheduler);
+        let finished = scheduler.spawn(async { 1 });
+        let cancelled = scheduler.spawn(std::future::pending::<()>());
+        let detached = scheduler.spawn(async { 3 });
+        assert_eq!(scheduler.live_tasks(), 3);
+        drop(detached);
+        assert_eq!(runtime.block_on(join(finished)), Some(1));
+        cancelled.abort();
+        assert_eq!(runtime.block_on(join(cancelled)), None);
+        assert_eq!(scheduler.live_tasks(), 0);
+        assert_eq!(scheduler.cancels.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn a_task_spawned_after_close_is_cancelled_without_running() {
+        let scheduler = Scheduler::new();
+        scheduler.close();
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&ran);
+        let mut task = scheduler.spawn(async move { flag.store(true, Ordering::SeqCst) });
+        assert!(task.is_finished());
+        assert_eq!(task.take_finished(), None);
+        assert!(!ran.load(Ordering::SeqCst));
+        assert_eq!(scheduler.live_tasks(), 0);
+    }
+
+    #[test]
+    fn a_panic_that_escapes_a_future_ends_only_its_task() {
+        let scheduler = Scheduler::new();
+        let runtime = runtime(&scheduler);
+        let bad = scheduler.spawn(async { panic!("escaped") });
+        let good = scheduler.spawn(async { "still running" });
+        assert_eq!(runtime.block_on(join(bad)), None::<()>);
+        assert_eq!(runtime.block_on(join(good)), Some("still running"));
+        assert_eq!(scheduler.live_tasks(), 0);
+    }
+
+    #[test]
+    fn an_idle_driver_wakes_for_a_task_spawned_from_another_thread() {
+        let scheduler = Scheduler::new();
+        let runtime = runtime(&scheduler);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let spawner = Arc::clone(&scheduler);
+        let result = runtime.block_on(async move {
+            // The driver has nothing to do and goes idle before the thread spawns.
+            tokio::task::yield_now().await;
+            let thread = std::thread::spawn(move || {
+                let task = spawner.spawn(async { 42 });
+                tx.send(task).ok().unwrap();
+            });
+            let task = rx.await.unwrap();
+            thread.join().unwrap();
+            // A driver that missed the wake-up would leave the task queued for ever.
+            let deadline = std::time::Duration::from_secs(10);
+            tokio::time::timeout(deadline, join(task))
+                .await
+                .ok()
+                .flatten()
+        });
+        assert_eq!(result, Some(42));
+    }
+}
