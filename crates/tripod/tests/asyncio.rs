@@ -431,6 +431,36 @@ fn close_cancels_a_task_woken_later_by_another_thread() {
     assert_eq!(task.result(), Some(Err(TaskError::Cancelled)));
 }
 
+#[test]
+fn tasks_run_in_a_plain_tokio_runtime_and_end_with_it() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let values = runtime.block_on(async {
+        assert!(EventLoop::current().is_none());
+        let tasks: Vec<_> = (0..3)
+            .map(|i| asyncio::create_task(async move { i * 2 }))
+            .collect();
+        let cancelled = asyncio::create_task(std::future::pending::<()>());
+        asyncio::sleep(Duration::ZERO).await;
+        assert!(cancelled.cancel());
+        assert_eq!(cancelled.await, Err(TaskError::Cancelled));
+        let left = asyncio::create_task(async move {
+            let _guard = DropSignal(tx, "dropped with the runtime");
+            std::future::pending::<()>().await;
+        });
+        asyncio::sleep(Duration::ZERO).await;
+        assert!(!left.done());
+        asyncio::gather(tasks).await.unwrap()
+    });
+    assert_eq!(values, [0, 2, 4]);
+    assert_eq!(rx.try_recv(), Err(mpsc::TryRecvError::Empty));
+    drop(runtime);
+    assert_eq!(rx.try_recv(), Ok("dropped with the runtime"));
+}
+
 // ---- tasks ----
 
 #[test]

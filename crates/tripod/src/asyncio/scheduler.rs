@@ -64,6 +64,8 @@ pub(crate) struct Scheduler {
     /// Entries flagged cancelled and not yet removed: a task looks at its flag only when
     /// this is not zero.
     cancels: AtomicUsize,
+    /// A scheduler for one task outside any tripod loop: its driver ends with its tasks.
+    solo: bool,
 }
 
 /// The ready queue.
@@ -99,7 +101,20 @@ struct Meta {
 }
 
 impl Scheduler {
+    /// A loop's scheduler: its drivers run until it is closed.
     pub(crate) fn new() -> Arc<Scheduler> {
+        Self::with(false)
+    }
+
+    /// A scheduler for a task created in a tokio runtime that is no tripod loop: spawn the
+    /// task, then its [driver](Scheduler::drive) on that runtime; the driver ends when the
+    /// task does, and closes the scheduler (cancelling the task) if the runtime drops it
+    /// first.
+    pub(crate) fn solo() -> Arc<Scheduler> {
+        Self::with(true)
+    }
+
+    fn with(solo: bool) -> Arc<Scheduler> {
         Arc::new(Scheduler {
             ready: Mutex::new(Ready {
                 queue: Some(VecDeque::new()),
@@ -109,6 +124,7 @@ impl Scheduler {
             closed: AtomicBool::new(false),
             tasks: Mutex::new(Slab::new()),
             cancels: AtomicUsize::new(0),
+            solo,
         })
     }
 
@@ -152,9 +168,12 @@ impl Scheduler {
         Join { task: Some(task) }
     }
 
-    /// Runs ready tasks until the scheduler is dropped with the runtime: the loop spawns
-    /// one such driver per worker thread of its tokio runtime.
+    /// Runs ready tasks until the scheduler is closed (or, [solo](Scheduler::solo), has no
+    /// task left): the loop spawns one such driver per worker thread of its tokio runtime.
+    /// A driver dropped by its runtime closes the scheduler: nothing else would run its
+    /// tasks, and the queue's tasks would keep the scheduler alive.
     pub(crate) async fn drive(self: Arc<Self>) {
+        let _close = CloseOnDrop(&self);
         loop {
             let mut ran = 0;
             while let Some(runnable) = self.pop() {
@@ -176,7 +195,12 @@ impl Scheduler {
             {
                 let mut ready = self.ready.lock();
                 match &ready.queue {
-                    Some(queue) if queue.is_empty() => ready.idle += 1,
+                    Some(queue) if queue.is_empty() => {
+                        if self.solo && self.tasks.lock().is_empty() {
+                            return;
+                        }
+                        ready.idle += 1;
+                    }
                     Some(_) => continue,
                     None => return, // closed
                 }
@@ -191,6 +215,9 @@ impl Scheduler {
     pub(crate) fn close(&self) {
         let queued = {
             let mut ready = self.ready.lock();
+            if ready.queue.is_none() {
+                return; // closed already
+            }
             self.closed.store(true, Ordering::Release);
             ready.queue.take()
         };
@@ -293,11 +320,24 @@ impl Scheduler {
             self.cancels.fetch_sub(1, Ordering::Release);
         }
         drop(entry); // its waker, with the lock released
+        if self.solo {
+            // The driver may be idle, waiting for the last task to end.
+            self.work.notify(usize::MAX);
+        }
     }
 
     #[cfg(test)]
     pub(crate) fn live_tasks(&self) -> usize {
         self.tasks.lock().len()
+    }
+}
+
+/// Closes a scheduler when its driver ends or is dropped.
+struct CloseOnDrop<'a>(&'a Scheduler);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
     }
 }
 

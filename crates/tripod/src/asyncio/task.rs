@@ -739,10 +739,18 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let Some(scheduler) = super::event_loop::current_scheduler() else {
+    if let Some(scheduler) = super::event_loop::current_scheduler() {
+        return spawn_on(&scheduler, future);
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
         panic!("tripod::asyncio::create_task: no running event loop");
     };
-    spawn_on(&scheduler, future)
+    // A tokio runtime that is no tripod loop: the task gets a scheduler of its own, driven
+    // by a tokio task of that runtime.
+    let scheduler = Scheduler::solo();
+    let task = spawn_on(&scheduler, future);
+    runtime.spawn(scheduler.drive());
+    task
 }
 
 /// Python's `asyncio.ensure_future`: the same as [`create_task`] (a Rust future is always a
