@@ -8,7 +8,8 @@
 //! - `tripod`: `tripod::asyncio::run`, `create_task(async move { i })` 100k times, then
 //!   `gather(tasks)`.
 //! - `tokio`: a `current_thread` runtime's `block_on`, `tokio::spawn` 100k times, then
-//!   each `JoinHandle` awaited in order (the floor tripod's tasks are built on).
+//!   each `JoinHandle` awaited in order (a task per tokio task, as tripod had before its
+//!   loop ran tasks of its own).
 //! - `python` (and `python-uvloop`): `asyncio.run(main())`, `create_task` 100k times, then
 //!   `asyncio.gather(*tasks)`.
 //!

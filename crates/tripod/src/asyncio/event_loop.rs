@@ -103,6 +103,11 @@ pub fn run<F: IntoFuture>(future: F) -> F::Output {
 /// [`close`](EventLoop::close) drops (cancels) whatever is left. Dropping the last handle
 /// closes the loop too.
 ///
+/// Tasks and callbacks share one FIFO ready queue, as in asyncio: a new task's first step
+/// and a `call_soon` callback run in the order they were scheduled. The loop's driver (a
+/// tokio task on each of the runtime's threads) runs up to 128 of them, then lets tokio
+/// poll its timers and sockets, as asyncio polls its selector between rounds.
+///
 /// ```
 /// use std::sync::{Arc, Mutex};
 /// use tripod::asyncio::EventLoop;

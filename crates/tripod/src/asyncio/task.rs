@@ -1,13 +1,14 @@
 //! `Task<T>`: a future running on the event loop, with Python's `asyncio.Task` surface
-//! (done, cancelled, result, exception, add_done_callback, cancel) on top of a tokio task.
+//! (done, cancelled, result, exception, add_done_callback, cancel) on top of a task of the
+//! loop's scheduler (`scheduler.rs`).
 //!
-//! A task costs what a tokio task costs: its outcome stays in the tokio task's own storage
-//! until somebody takes it, and the [`Task`] handle is the `JoinHandle` plus a little local
+//! A task costs one allocation, its scheduler cell: its outcome stays in the cell until
+//! somebody takes it, and the [`Task`] handle is the cell's `Join` plus a little local
 //! state. Only a task that somebody *watches* (a done callback, [`wait`](super::wait),
 //! [`as_completed`](super::as_completed), a [`TaskGroup`](super::TaskGroup), a gather that
-//! has to wait for it) gets a shared [`Cell`]: the cell takes over the `JoinHandle`, is
-//! registered as its waker, and when tokio completes the task it takes the outcome, runs
-//! the callbacks and tells the watchers, before waking whoever awaits the task.
+//! has to wait for it) gets a shared [`Cell`]: the cell takes over the `Join`, is
+//! registered as its waker, and when the task ends it takes the outcome, runs the
+//! callbacks and tells the watchers, before waking whoever awaits the task.
 #![forbid(unsafe_code)]
 
 use std::cell::RefCell;
@@ -112,14 +113,14 @@ pub(crate) static UNRETRIEVED_WARNINGS: AtomicUsize = AtomicUsize::new(0);
 #[cfg(test)]
 static CELLS_MADE: AtomicUsize = AtomicUsize::new(0);
 
-/// What a task's future ends with, as the tokio task keeps it until somebody takes it: the
-/// value, or a boxed failure. A boxed failure keeps the tokio task as small as for a plain
-/// `T` (a tokio task is allocated in steps of 128 bytes: a larger output can cost a step).
+/// What a task's future ends with, as the task's cell keeps it until somebody takes it: the
+/// value, or a boxed failure. A boxed failure keeps the cell as small as for a plain `T`
+/// (the output shares the cell with the future).
 type Output<T> = Result<T, Failure>;
 
-/// A task's failure, as the tokio task keeps it. Dropped with a panic nobody took, it
-/// prints asyncio's "Task exception was never retrieved" (the tokio task drops an output
-/// nobody joined).
+/// A task's failure, as the task's cell keeps it. Dropped with a panic nobody took, it
+/// prints asyncio's "Task exception was never retrieved" (the cell drops an output nobody
+/// joined).
 pub(crate) struct Failure(Option<Box<TaskError>>);
 
 impl Failure {
@@ -158,7 +159,7 @@ fn warn_unretrieved(panic: &PanicError) {
     eprintln!("tripod::asyncio: Task exception was never retrieved: {panic}");
 }
 
-/// How a task ended, once taken out of the tokio task to be looked at. Dropped with a
+/// How a task ended, once taken out of the task's cell to be looked at. Dropped with a
 /// panic nobody looked at, it prints asyncio's "Task exception was never retrieved".
 pub(crate) struct Outcome<T> {
     /// `None` once moved out.
@@ -181,8 +182,9 @@ impl<T> Outcome<T> {
         self.retrieved.store(true, Ordering::Relaxed);
     }
 
-    /// The outcome of a tokio task that ran a task's future: the future's own outcome, or
-    /// `Cancelled` if tokio dropped the future before it finished (abort, shutdown).
+    /// The outcome of the scheduler's task that ran a task's future: the future's own
+    /// outcome, or `Cancelled` if the future was dropped before it finished (cancel, the
+    /// loop's close).
     fn of_join(joined: Option<Output<T>>) -> Self {
         match joined {
             Some(output) => Outcome::new(output.map_err(Failure::into_error)),
@@ -305,7 +307,8 @@ impl fmt::Debug for FailureWatch {
 }
 
 struct CellState<T> {
-    /// The tokio task, until its outcome is taken (the cell is its join waker meanwhile).
+    /// The scheduler's task, until its outcome is taken (the cell is its join waker
+    /// meanwhile).
     join: Option<Join<Output<T>>>,
     /// Whether the done callbacks ran (the outcome is in [`Cell::outcome`] before).
     finished: bool,
@@ -319,8 +322,8 @@ struct CellState<T> {
 }
 
 /// The shared state of a watched task: made when somebody first adds a done callback or a
-/// watcher to a running task, it owns the tokio `JoinHandle` and is its waker, so tokio
-/// wakes it right when the task completes; it then takes the outcome, runs the callbacks,
+/// watcher to a running task, it owns the task's `Join` and is its waker, so the task
+/// wakes it right when it ends; it then takes the outcome, runs the callbacks,
 /// tells the watchers and wakes the awaiter.
 pub(crate) struct Cell<T> {
     state: Mutex<CellState<T>>,
@@ -345,7 +348,7 @@ impl<T: Send + 'static> Wake for Cell<T> {
 }
 
 impl<T: Send + 'static> Cell<T> {
-    /// A cell watching the tokio task of `join` (finished already if the task completed).
+    /// A cell watching the task of `join` (finished already if the task completed).
     fn watching(join: Join<Output<T>>) -> Arc<Self> {
         #[cfg(test)]
         CELLS_MADE.fetch_add(1, Ordering::Relaxed);
@@ -386,9 +389,8 @@ impl<T: Send + 'static> Cell<T> {
         })
     }
 
-    /// Takes the outcome if the tokio task completed and publishes it; otherwise
-    /// registers the cell as the task's join waker (tokio calls this again when it
-    /// completes).
+    /// Takes the outcome if the task ended and publishes it; otherwise registers the cell
+    /// as the task's join waker (the task's end calls this again).
     fn collect(self: &Arc<Self>) {
         let (outcome, join) = {
             let mut state = self.state.lock();
@@ -401,7 +403,7 @@ impl<T: Send + 'static> Cell<T> {
                 Poll::Ready(outcome) => (outcome, state.join.take()),
             }
         };
-        // Dropping the handle breaks the cycle cell -> tokio task -> join waker -> cell.
+        // Dropping the join breaks the cycle cell -> task -> join waker -> cell.
         drop(join);
         self.finish(outcome);
     }
@@ -576,7 +578,7 @@ impl<T> Cell<T> {
         outcome.map(Outcome::into_result)
     }
 
-    /// Aborts the tokio task if it has not completed; `false` if it has.
+    /// Cancels the task if it has not ended; `false` if it has.
     fn cancel(&self) -> bool {
         let state = self.state.lock();
         match &state.join {
@@ -646,18 +648,18 @@ pub struct Task<T> {
 
 /// Where a task's outcome is.
 enum Local<T> {
-    /// In the tokio task (running, or completed with the output not taken yet).
+    /// In the task's cell (running, or ended with the output not taken yet).
     Joining(Join<Output<T>>),
-    /// Taken out of the tokio task to be looked at ([`Task::result`] and the like).
+    /// Taken out of the task's cell to be looked at ([`Task::result`] and the like).
     Finished(Box<Outcome<T>>),
-    /// The task is watched: the cell owns the `JoinHandle` and gets the outcome.
+    /// The task is watched: the cell owns the `Join` and gets the outcome.
     Watched(Arc<Cell<T>>),
     /// Moved out by an await.
     Taken,
 }
 
 impl<T> Local<T> {
-    /// Moves the outcome of a completed tokio task into `Finished`, to be looked at.
+    /// Moves the outcome of an ended task into `Finished`, to be looked at.
     fn settle(&mut self) {
         if let Local::Joining(join) = self
             && join.is_finished()
@@ -719,7 +721,9 @@ impl<T: Send + 'static> Local<T> {
 /// Schedules `future` on the running loop and returns its [`Task`]: Python's
 /// `asyncio.create_task`.
 ///
-/// Works on any tokio runtime, tripod's [`EventLoop`](super::EventLoop) or another.
+/// Works on any tokio runtime: on tripod's [`EventLoop`](super::EventLoop) the task joins
+/// the loop's ready queue; on another runtime it gets a scheduler of its own, run by a
+/// tokio task of that runtime (and cancelled if the runtime shuts down first).
 ///
 /// # Panics
 ///
@@ -1056,7 +1060,7 @@ impl<T> Task<T> {
     }
 
     /// A handle that cancels the task, for holders of many (a task group); `None` once
-    /// the task finished and its outcome was taken out of tokio's.
+    /// the task finished and its outcome was taken out of its cell.
     pub(crate) fn abort_handle(&self) -> Option<AbortHandle> {
         match &*self.local.lock() {
             Local::Joining(join) => Some(join.abort_handle()),
@@ -1210,7 +1214,7 @@ mod tests {
                 Local::Watched(cell) => Arc::downgrade(cell),
                 _ => panic!("a task with a done callback is watched"),
             };
-            // The tokio task holds the cell (as its join waker) while it runs.
+            // The task holds the cell (as its join waker) while it runs.
             drop(task);
             assert!(cell.upgrade().is_some());
             tx.send(()).unwrap();
