@@ -461,6 +461,187 @@ fn tasks_run_in_a_plain_tokio_runtime_and_end_with_it() {
     assert_eq!(rx.try_recv(), Ok("dropped with the runtime"));
 }
 
+/// Runs `f` on a thread of its own and fails if it is not done within [`WAIT`]: a deadlock
+/// becomes a failure instead of a hung test.
+fn within(what: &str, f: impl FnOnce() + Send + 'static) {
+    let (done, finished) = mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        f();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(WAIT) {
+        Ok(()) => thread.join().unwrap(),
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what}: still blocked after {WAIT:?}"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            std::panic::resume_unwind(thread.join().unwrap_err())
+        }
+    }
+}
+
+/// Runs the loop until `flag` is set (by a task that reached its await).
+fn run_until_set(event_loop: &EventLoop, flag: &Arc<AtomicUsize>) {
+    event_loop.run_until_complete(async {
+        let deadline = std::time::Instant::now() + WAIT;
+        while flag.load(Ordering::SeqCst) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the task never started"
+            );
+            asyncio::sleep(Duration::ZERO).await;
+        }
+    });
+}
+
+#[test]
+fn close_drops_a_group_whose_parent_task_awaits_it() {
+    // Dropping the child notifies the group's event, which wakes the parent: the parent
+    // must not be dropped inside that notification (it would take the event's lock again).
+    within("close", || {
+        let event_loop = EventLoop::new();
+        let started = Arc::new(AtomicUsize::new(0));
+        let flag = Arc::clone(&started);
+        // The first task ends before the parent's first step and leaves its registry
+        // slot to the child: the close meets the child before its parent.
+        let first = event_loop.create_task(async {});
+        let parent = event_loop.create_task(async move {
+            let group = TaskGroup::new();
+            group.create_task(async move {
+                flag.store(1, Ordering::SeqCst);
+                std::future::pending::<()>().await
+            });
+            let _ = group.join().await;
+        });
+        run_until_set(&event_loop, &started);
+        assert!(first.done());
+        assert!(!parent.done());
+        event_loop.close();
+        assert!(parent.cancelled());
+    });
+}
+
+#[test]
+fn close_drops_a_task_whose_destructor_sets_an_event_another_task_awaits() {
+    struct SetOnDrop(Arc<Event>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.set();
+        }
+    }
+    within("close", || {
+        let event_loop = EventLoop::new();
+        let event = Arc::new(Event::new());
+        let started = Arc::new(AtomicUsize::new(0));
+        let (e, flag) = (Arc::clone(&event), Arc::clone(&started));
+        let setter = event_loop.create_task(async move {
+            let _set = SetOnDrop(e);
+            std::future::pending::<()>().await
+        });
+        let e = Arc::clone(&event);
+        let waiter = event_loop.create_task(async move {
+            flag.store(1, Ordering::SeqCst);
+            e.wait().await
+        });
+        run_until_set(&event_loop, &started);
+        event_loop.close();
+        assert!(setter.cancelled());
+        assert!(waiter.cancelled());
+    });
+}
+
+#[test]
+fn a_task_woken_while_the_loop_closes_is_dropped_not_run() {
+    const TASKS: usize = 20_000;
+    let event_loop = EventLoop::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let (senders, tasks): (Vec<_>, Vec<_>) = (0..TASKS)
+        .map(|_| {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let ran = Arc::clone(&ran);
+            let task = event_loop.create_task(async move {
+                if rx.await.is_ok() {
+                    ran.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+            (tx, task)
+        })
+        .unzip();
+    event_loop.run_until_complete(asyncio::sleep(Duration::ZERO));
+    let go = Arc::new(std::sync::Barrier::new(2));
+    let waker = {
+        let go = Arc::clone(&go);
+        std::thread::spawn(move || {
+            go.wait();
+            // From the last: the close goes through the registry from the first.
+            for tx in senders.into_iter().rev() {
+                let _ = tx.send(());
+            }
+        })
+    };
+    go.wait();
+    event_loop.close();
+    waker.join().unwrap();
+    assert_eq!(
+        ran.load(Ordering::SeqCst),
+        0,
+        "no task body runs once close began"
+    );
+    assert!(tasks.iter().all(Task::cancelled));
+}
+
+#[test]
+fn a_detached_task_whose_value_panics_when_dropped_stops_nothing() {
+    asyncio::run(async {
+        // The handle is dropped: the value is dropped with the task (the panic reported).
+        drop(asyncio::create_task(async { PanicOnDrop }));
+        asyncio::sleep(Duration::ZERO).await;
+        asyncio::sleep(Duration::ZERO).await;
+        assert_eq!(asyncio::create_task(async { "after" }).await, Ok("after"));
+    });
+}
+
+#[test]
+fn a_solo_task_whose_driver_never_ran_is_dropped_with_its_runtime() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let guard = DropSignal(tx, "dropped with the runtime");
+    // The block returns at once: the task's driver is spawned but never polled.
+    let task = runtime.block_on(async move {
+        asyncio::create_task(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        })
+    });
+    drop(runtime);
+    assert_eq!(rx.try_recv(), Ok("dropped with the runtime"));
+    assert_eq!(task.result(), Some(Err(TaskError::Cancelled)));
+}
+
+#[test]
+fn a_multi_thread_loop_loses_no_wake_up_from_another_thread() {
+    within("multi-thread wake-ups", || {
+        let event_loop = EventLoop::multi_thread(2);
+        event_loop.run_until_complete(async {
+            for round in 0..1000u32 {
+                let (tx, rx) = tokio::sync::oneshot::channel::<u32>();
+                let (tx2, rx2) = tokio::sync::oneshot::channel::<u32>();
+                let a = asyncio::create_task(async move { rx.await.unwrap() });
+                let b = asyncio::create_task(async move { rx2.await.unwrap() + 1 });
+                let thread = std::thread::spawn(move || {
+                    tx.send(round).unwrap();
+                    tx2.send(round).unwrap();
+                });
+                assert_eq!(a.await, Ok(round));
+                assert_eq!(b.await, Ok(round + 1));
+                thread.join().unwrap();
+            }
+        });
+        event_loop.close();
+    });
+}
+
 // ---- tasks ----
 
 #[test]

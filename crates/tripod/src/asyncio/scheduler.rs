@@ -66,6 +66,12 @@ pub(crate) struct Scheduler {
     cancels: AtomicUsize,
     /// A scheduler for one task outside any tripod loop: its driver ends with its tasks.
     solo: bool,
+    /// Tasks scheduled after the close, to be run (their futures dropped) by whoever holds
+    /// `draining`: never inside the `wake` that scheduled them, which may hold a lock the
+    /// dropped future takes again (an `event_listener` list, a task's cell).
+    dead: Mutex<VecDeque<Runnable<Meta>>>,
+    /// Held by the thread running the `dead` tasks, and by `close` from its start.
+    draining: AtomicBool,
 }
 
 /// The ready queue.
@@ -125,6 +131,8 @@ impl Scheduler {
             tasks: Mutex::new(Slab::new()),
             cancels: AtomicUsize::new(0),
             solo,
+            dead: Mutex::new(VecDeque::new()),
+            draining: AtomicBool::new(false),
         })
     }
 
@@ -170,10 +178,15 @@ impl Scheduler {
 
     /// Runs ready tasks until the scheduler is closed (or, [solo](Scheduler::solo), has no
     /// task left): the loop spawns one such driver per worker thread of its tokio runtime.
-    /// A driver dropped by its runtime closes the scheduler: nothing else would run its
-    /// tasks, and the queue's tasks would keep the scheduler alive.
-    pub(crate) async fn drive(self: Arc<Self>) {
-        let _close = CloseOnDrop(&self);
+    /// A driver dropped by its runtime (even before its first poll) closes the scheduler:
+    /// nothing else would run its tasks, and the queue's tasks would keep the scheduler
+    /// alive.
+    pub(crate) fn drive(self: Arc<Self>) -> impl Future<Output = ()> + Send + 'static {
+        let close = CloseOnDrop(self);
+        async move { close.0.run_ready().await }
+    }
+
+    async fn run_ready(&self) {
         loop {
             let mut ran = 0;
             while let Some(runnable) = self.pop() {
@@ -210,14 +223,18 @@ impl Scheduler {
     }
 
     /// Cancels every task, now and from now on: the loop is closed. The tasks' futures
-    /// are dropped on this thread (or on the thread that wakes a task still held), with no
-    /// lock held (a future may own other tasks, or spawn).
+    /// are dropped on this thread, with no lock held (a future may own other tasks, or
+    /// spawn, or wake other tasks as it is dropped); a task scheduled later (a running one
+    /// woken meanwhile on another driver) is dropped by whoever schedules it.
     pub(crate) fn close(&self) {
         let queued = {
             let mut ready = self.ready.lock();
             if ready.queue.is_none() {
                 return; // closed already
             }
+            // Before `closed`: nothing is dead yet, and every task scheduled from here on
+            // waits in `dead` for this close to run it.
+            self.draining.store(true, Ordering::Release);
             self.closed.store(true, Ordering::Release);
             ready.queue.take()
         };
@@ -237,13 +254,37 @@ impl Scheduler {
             self.cancels.fetch_add(flagged, Ordering::Release);
             wakers
         };
-        for runnable in queued.into_iter().flatten() {
-            runnable.run();
-        }
-        // The others are idle (the loop no longer runs): waking one runs it (see `push`).
+        self.dead.lock().extend(queued.into_iter().flatten());
+        // Waking a task schedules it into `dead` (see `push`).
         for waker in wakers {
             waker.wake();
         }
+        self.run_dead();
+        self.drain_dead();
+        // Idle drivers end.
+        self.work.notify(usize::MAX);
+    }
+
+    /// Runs the `dead` tasks unless another thread (or a caller up this stack) does.
+    fn drain_dead(&self) {
+        // Whoever holds `draining` looks again after letting go (`run_dead`), so a task
+        // queued while it ran is not left behind.
+        while !self.dead.lock().is_empty() && !self.draining.swap(true, Ordering::AcqRel) {
+            self.run_dead();
+        }
+    }
+
+    /// Runs the `dead` tasks (each drops its future, cancelled), then lets go of
+    /// `draining`, which the caller holds.
+    fn run_dead(&self) {
+        loop {
+            let next = self.dead.lock().pop_front();
+            let Some(runnable) = next else { break };
+            runnable.run();
+        }
+        // A swap, not a store: it reads the `draining` of a thread that queued a task and
+        // found it held, so this thread's next look at `dead` sees that task.
+        self.draining.swap(false, Ordering::AcqRel);
     }
 
     /// Whether [`Scheduler::close`] ran.
@@ -276,9 +317,10 @@ impl Scheduler {
                 }
             }
             None => {
-                // Closed: the task is flagged cancelled, so running it drops its future.
+                // Closed: running the task drops its future (see `Guarded`).
                 drop(ready);
-                runnable.run();
+                self.dead.lock().push_back(runnable);
+                self.drain_dead();
             }
         }
     }
@@ -298,7 +340,12 @@ impl Scheduler {
         waker.wake();
     }
 
+    /// Whether the task must end without running on: flagged, or its loop closed (a task
+    /// woken while `close` flags the registry is not flagged yet).
     fn is_cancelled(&self, key: usize, id: Id) -> bool {
+        if self.is_closed() {
+            return true;
+        }
         if self.cancels.load(Ordering::Acquire) == 0 {
             return false;
         }
@@ -333,9 +380,9 @@ impl Scheduler {
 }
 
 /// Closes a scheduler when its driver ends or is dropped.
-struct CloseOnDrop<'a>(&'a Scheduler);
+struct CloseOnDrop(Arc<Scheduler>);
 
-impl Drop for CloseOnDrop<'_> {
+impl Drop for CloseOnDrop {
     fn drop(&mut self) {
         self.0.close();
     }
@@ -376,16 +423,16 @@ pin_project! {
 }
 
 impl<F: Future> Future for Guarded<F> {
-    type Output = Option<F::Output>;
+    type Output = Kept<F::Output>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Kept<F::Output>> {
         let mut this = self.project();
         if this.scheduler.is_cancelled(*this.key, *this.id) {
             drop_future(this.future);
-            return Poll::Ready(None);
+            return Poll::Ready(Kept(None));
         }
         let Some(future) = this.future.as_mut().as_pin_mut() else {
-            return Poll::Ready(None);
+            return Poll::Ready(Kept(None));
         };
         // A backstop: the loop's own futures catch their panics (see `CatchPanic`), but
         // one that escapes must not unwind through the driver and stop the loop.
@@ -403,7 +450,25 @@ impl<F: Future> Future for Guarded<F> {
         // Dropped here, not by async-task after this returns: a destructor's panic must
         // not lose the output.
         drop_future(this.future);
-        Poll::Ready(output)
+        Poll::Ready(Kept(output))
+    }
+}
+
+/// A task's output in its cell, `None` if cancelled. async-task drops the output of a
+/// detached task where a panic aborts the process: a destructor's panic here is reported
+/// instead.
+struct Kept<T>(Option<T>);
+
+impl<T> Drop for Kept<T> {
+    fn drop(&mut self) {
+        if let Some(output) = self.0.take()
+            && let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| drop(output)))
+        {
+            eprintln!(
+                "tripod::asyncio: a task's output {} while dropped",
+                PanicError::from_payload(payload)
+            );
+        }
     }
 }
 
@@ -464,11 +529,11 @@ fn drop_future<F>(future: Pin<&mut Option<F>>) {
 /// and a way to cancel it. Dropping it detaches the task (it runs on; its output is
 /// dropped when it ends).
 pub(crate) struct Join<T> {
-    task: Option<async_task::Task<Option<T>, Meta>>,
+    task: Option<async_task::Task<Kept<T>, Meta>>,
 }
 
 impl<T> Join<T> {
-    fn task(&self) -> &async_task::Task<Option<T>, Meta> {
+    fn task(&self) -> &async_task::Task<Kept<T>, Meta> {
         self.task.as_ref().expect("a join is held until dropped")
     }
 
@@ -480,7 +545,7 @@ impl<T> Join<T> {
     /// The task's output once it ended, `None` if cancelled; wakes `cx` when it ends.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let task = self.task.as_mut().expect("a join is held until dropped");
-        Pin::new(task).poll(cx)
+        Pin::new(task).poll(cx).map(|mut kept| kept.0.take())
     }
 
     /// The output of a task that [ended](Join::is_finished) (`None` if cancelled).
@@ -600,6 +665,48 @@ mod tests {
         assert_eq!(runtime.block_on(join(bad)), None::<()>);
         assert_eq!(runtime.block_on(join(good)), Some("still running"));
         assert_eq!(scheduler.live_tasks(), 0);
+    }
+
+    #[test]
+    fn cancel_counts_return_to_zero_and_a_stale_handle_misses_a_reused_slot() {
+        let scheduler = Scheduler::new();
+        let runtime = runtime(&scheduler);
+        let cancels = || scheduler.cancels.load(Ordering::Acquire);
+        // Aborting an ended task, twice, flags nothing.
+        let done = scheduler.spawn(async { 1 });
+        let stale = done.abort_handle();
+        assert_eq!(runtime.block_on(join(done)), Some(1));
+        stale.abort();
+        stale.abort();
+        assert_eq!(cancels(), 0);
+        // The next task takes the ended one's slot: the stale handle must not cancel it.
+        let reused = scheduler.spawn(std::future::pending::<()>());
+        assert_eq!(reused.abort_handle().key, stale.key);
+        stale.abort();
+        assert_eq!(cancels(), 0);
+        reused.abort();
+        reused.abort();
+        assert_eq!(cancels(), 1);
+        assert_eq!(runtime.block_on(join(reused)), None);
+        assert_eq!(cancels(), 0);
+        // Abort then close, close twice, spawn after close.
+        let a = scheduler.spawn(std::future::pending::<()>());
+        let b = scheduler.spawn(std::future::pending::<()>());
+        runtime.block_on(tokio::task::yield_now());
+        a.abort();
+        scheduler.close();
+        scheduler.close();
+        let c = scheduler.spawn(async { 3 });
+        assert!(a.is_finished() && b.is_finished() && c.is_finished());
+        assert_eq!(cancels(), 0);
+        assert_eq!(scheduler.live_tasks(), 0);
+        drop((a, b, c, stale));
+        drop(runtime);
+        assert_eq!(
+            Arc::strong_count(&scheduler),
+            1,
+            "no cycle outlives the close"
+        );
     }
 
     #[test]
