@@ -589,6 +589,138 @@ fn a_task_woken_while_the_loop_closes_is_dropped_not_run() {
 }
 
 #[test]
+fn tasks_woken_by_other_threads_while_the_loop_closes_end_without_deadlock() {
+    // Each thread sets an event (event-listener wakes the waiter holding the event's lock)
+    // as the loop closes: the waiter's future, whose listener needs that lock to be
+    // dropped, must not be dropped inside the wake.
+    const TASKS: usize = 16;
+    within("close racing Event::set", || {
+        for _ in 0..300 {
+            let event_loop = EventLoop::new();
+            let events: Vec<Arc<Event>> = (0..TASKS).map(|_| Arc::new(Event::new())).collect();
+            let waiting = Arc::new(AtomicUsize::new(0));
+            let tasks: Vec<Task<()>> = events
+                .iter()
+                .map(|event| {
+                    let (event, waiting) = (Arc::clone(event), Arc::clone(&waiting));
+                    event_loop.create_task(async move {
+                        waiting.fetch_add(1, Ordering::SeqCst);
+                        event.wait().await
+                    })
+                })
+                .collect();
+            event_loop.run_until_complete(async {
+                while waiting.load(Ordering::SeqCst) < TASKS {
+                    asyncio::sleep(Duration::ZERO).await;
+                }
+            });
+            let go = Arc::new(std::sync::Barrier::new(TASKS + 1));
+            let setters: Vec<_> = events
+                .iter()
+                .map(|event| {
+                    let (go, event) = (Arc::clone(&go), Arc::clone(event));
+                    std::thread::spawn(move || {
+                        go.wait();
+                        event.set();
+                    })
+                })
+                .collect();
+            go.wait();
+            event_loop.close();
+            for setter in setters {
+                setter.join().unwrap();
+            }
+            // A task woken at the very moment of the close is dropped right after it.
+            let deadline = std::time::Instant::now() + WAIT;
+            while !tasks.iter().all(Task::done) {
+                assert!(std::time::Instant::now() < deadline, "a task never ended");
+                std::thread::yield_now();
+            }
+            assert!(
+                tasks
+                    .iter()
+                    .all(|task| task.cancelled() || task.result() == Some(Ok(())))
+            );
+        }
+    });
+}
+
+#[test]
+fn closing_a_multi_thread_loop_mid_flight_drops_every_future_once_before_it_returns() {
+    /// Counts its drops.
+    struct Count(Arc<AtomicUsize>);
+    impl Drop for Count {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    within("close of a busy multi-thread loop", || {
+        for round in 0..60u64 {
+            let made = Arc::new(AtomicUsize::new(0));
+            let dropped = Arc::new(AtomicUsize::new(0));
+            let counted = || {
+                made.fetch_add(1, Ordering::SeqCst);
+                Count(Arc::clone(&dropped))
+            };
+            let event_loop = EventLoop::multi_thread(2);
+            // Tasks that await, cancel and group each other, on both threads, while the
+            // loop closes under them.
+            let tasks: Vec<Task<usize>> = (0..24usize)
+                .map(|i| {
+                    let (made, dropped) = (Arc::clone(&made), Arc::clone(&dropped));
+                    let count = counted();
+                    event_loop.create_task(async move {
+                        let _count = count;
+                        let counted = || {
+                            made.fetch_add(1, Ordering::SeqCst);
+                            Count(Arc::clone(&dropped))
+                        };
+                        for n in 1.. {
+                            let group = TaskGroup::new();
+                            for j in 0..4usize {
+                                let count = counted();
+                                group.create_task(async move {
+                                    let _count = count;
+                                    for _ in 0..(i + j) % 3 {
+                                        asyncio::sleep(Duration::ZERO).await;
+                                    }
+                                });
+                            }
+                            let count = counted();
+                            let victim = asyncio::create_task(async move {
+                                let _count = count;
+                                std::future::pending::<()>().await
+                            });
+                            asyncio::sleep(Duration::ZERO).await;
+                            victim.cancel();
+                            group.join().await.unwrap();
+                            assert_eq!(victim.await, Err(TaskError::Cancelled));
+                            if i % 5 == 0 && n == 3 {
+                                return n;
+                            }
+                        }
+                        unreachable!()
+                    })
+                })
+                .collect();
+            event_loop.run_until_complete(asyncio::sleep(Duration::ZERO));
+            // The tasks run on in the loop's threads: close at a different point each round.
+            for _ in 0..round * 2000 {
+                std::hint::spin_loop();
+            }
+            event_loop.close();
+            for task in &tasks {
+                assert!(matches!(
+                    task.result(),
+                    Some(Ok(3) | Err(TaskError::Cancelled))
+                ));
+            }
+            assert_eq!(dropped.load(Ordering::SeqCst), made.load(Ordering::SeqCst));
+        }
+    });
+}
+
+#[test]
 fn a_detached_task_whose_value_panics_when_dropped_stops_nothing() {
     asyncio::run(async {
         // The handle is dropped: the value is dropped with the task (the panic reported).

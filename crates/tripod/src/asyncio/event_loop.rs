@@ -634,14 +634,19 @@ impl Drop for Inner {
 /// to: there the runtime is shut down without waiting for its blocking jobs.
 fn shut_down(scheduler: &Scheduler, runtime: Option<Arc<Runtime>>) {
     let Some(runtime) = runtime else { return };
-    {
+    let closing = {
         let _enter = runtime.enter();
-        scheduler.close();
-    }
+        scheduler.begin_close()
+    };
     if tokio::runtime::Handle::try_current().is_err() {
         drop(runtime);
     } else if let Ok(runtime) = Arc::try_unwrap(runtime) {
         runtime.shutdown_background();
+    }
+    // Dropping the runtime waited for the drivers' last steps (unless in the background):
+    // the tasks those woke are dropped now, before the close returns.
+    if closing {
+        scheduler.finish_close();
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Why not a tokio task per asyncio task: a tokio task is aligned to 128 bytes (256 bytes
 //! and a `memalign` for the smallest future), sits in tokio's list of owned tasks, and
-//! takes about twice the memory traffic; 100k trivial tasks ran 3x faster this way
+//! takes about twice the memory traffic; 100k trivial tasks ran twice as fast this way
 //! (ARCHITECTURE.md, "asyncio"). Timers, sockets and `tokio::spawn` inside a task are still
 //! tokio's: the driver is an ordinary tokio task, and every task it runs runs inside it.
 //!
@@ -16,9 +16,14 @@
 //!   wakes them all.
 //! - **Cancellation** ends a task's future at its next poll, as tokio's `abort` does (a
 //!   task finished before that keeps its output): the task's output is then `None`. A task
-//!   always ends with an output, so its handle never sees a task closed without one; on a
-//!   closed scheduler a scheduled task is run at once, where it is woken, to drop its
-//!   future.
+//!   always ends with an output, so its handle never sees a task closed without one.
+//! - **Close** flags every task and runs each one (which drops its future) on the closing
+//!   thread. A task is never run inside the `wake` that scheduled it (the waker may hold a
+//!   lock that the future's destructor takes): one woken while the loop closes is run by
+//!   the close, one running meanwhile on another driver by that driver at the end of its
+//!   step, one woken by such a step by the loop's close once the runtime is gone, and one
+//!   woken later still (by a thread outside the loop, at the moment of the close) by a
+//!   *reaper*, a thread that lives while it has tasks to drop.
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
@@ -66,12 +71,19 @@ pub(crate) struct Scheduler {
     cancels: AtomicUsize,
     /// A scheduler for one task outside any tripod loop: its driver ends with its tasks.
     solo: bool,
-    /// Tasks scheduled after the close, to be run (their futures dropped) by whoever holds
-    /// `draining`: never inside the `wake` that scheduled them, which may hold a lock the
-    /// dropped future takes again (an `event_listener` list, a task's cell).
-    dead: Mutex<VecDeque<Runnable<Meta>>>,
-    /// Held by the thread running the `dead` tasks, and by `close` from its start.
-    draining: AtomicBool,
+    /// Tasks scheduled after the close, to be run (their futures dropped) by the close or
+    /// by a reaper thread: never inside the `wake` that scheduled them.
+    dead: Mutex<Dead>,
+}
+
+/// Tasks scheduled after the close.
+struct Dead {
+    queue: VecDeque<Runnable<Meta>>,
+    /// Whether the close runs them (from `begin_close` to the end of `finish_close`):
+    /// nobody else needs to.
+    draining: bool,
+    /// Whether a reaper thread runs them.
+    reaping: bool,
 }
 
 /// The ready queue.
@@ -131,8 +143,11 @@ impl Scheduler {
             tasks: Mutex::new(Slab::new()),
             cancels: AtomicUsize::new(0),
             solo,
-            dead: Mutex::new(VecDeque::new()),
-            draining: AtomicBool::new(false),
+            dead: Mutex::new(Dead {
+                queue: VecDeque::new(),
+                draining: false,
+                reaping: false,
+            }),
         })
     }
 
@@ -165,14 +180,20 @@ impl Scheduler {
         };
         let (runnable, task) = async_task::Builder::new()
             .metadata(meta)
-            .spawn(move |_| guarded, schedule);
+            .spawn(move |_| guarded, async_task::WithInfo(schedule));
         entry.insert(Entry {
             id,
             waker: runnable.waker(),
             cancelled,
         });
         drop(tasks);
-        runnable.schedule();
+        if cancelled {
+            // Its future is dropped here and now, as tokio drops a future spawned on a
+            // runtime that shut down (never on another task's stack).
+            runnable.run();
+        } else {
+            runnable.schedule();
+        }
         Join { task: Some(task) }
     }
 
@@ -224,17 +245,30 @@ impl Scheduler {
 
     /// Cancels every task, now and from now on: the loop is closed. The tasks' futures
     /// are dropped on this thread, with no lock held (a future may own other tasks, or
-    /// spawn, or wake other tasks as it is dropped); a task scheduled later (a running one
-    /// woken meanwhile on another driver) is dropped by whoever schedules it.
+    /// spawn, or wake other tasks as it is dropped). A task out of reach meanwhile (running
+    /// on another driver, or woken by another thread at this very moment) has its future
+    /// dropped right after (see the module docs): never inside the `wake` that scheduled
+    /// it, which may hold a lock the future's destructor takes (an `event_listener` list,
+    /// a task's cell).
     pub(crate) fn close(&self) {
+        if self.begin_close() {
+            self.finish_close();
+        }
+    }
+
+    /// Closes as [`close`](Scheduler::close) does, but keeps the tasks scheduled from now
+    /// on (by drivers still running their last steps) for
+    /// [`finish_close`](Scheduler::finish_close), which the loop calls once its runtime is
+    /// gone. `false` if the scheduler was closed already (nothing to finish).
+    pub(crate) fn begin_close(&self) -> bool {
         let queued = {
             let mut ready = self.ready.lock();
             if ready.queue.is_none() {
-                return; // closed already
+                return false; // closed already: its closer finishes
             }
-            // Before `closed`: nothing is dead yet, and every task scheduled from here on
-            // waits in `dead` for this close to run it.
-            self.draining.store(true, Ordering::Release);
+            // Before `closed`: every task scheduled from here on waits in `dead` for this
+            // close to run it.
+            self.dead.lock().draining = true;
             self.closed.store(true, Ordering::Release);
             ready.queue.take()
         };
@@ -254,37 +288,39 @@ impl Scheduler {
             self.cancels.fetch_add(flagged, Ordering::Release);
             wakers
         };
-        self.dead.lock().extend(queued.into_iter().flatten());
+        self.dead.lock().queue.extend(queued.into_iter().flatten());
         // Waking a task schedules it into `dead` (see `push`).
         for waker in wakers {
             waker.wake();
         }
-        self.run_dead();
-        self.drain_dead();
+        self.run_dead(false);
         // Idle drivers end.
         self.work.notify(usize::MAX);
+        true
     }
 
-    /// Runs the `dead` tasks unless another thread (or a caller up this stack) does.
-    fn drain_dead(&self) {
-        // Whoever holds `draining` looks again after letting go (`run_dead`), so a task
-        // queued while it ran is not left behind.
-        while !self.dead.lock().is_empty() && !self.draining.swap(true, Ordering::AcqRel) {
-            self.run_dead();
-        }
+    /// Runs the tasks scheduled since [`begin_close`](Scheduler::begin_close) on this
+    /// thread; a task scheduled after this returns goes to a reaper thread.
+    pub(crate) fn finish_close(&self) {
+        self.run_dead(true);
     }
 
-    /// Runs the `dead` tasks (each drops its future, cancelled), then lets go of
-    /// `draining`, which the caller holds.
-    fn run_dead(&self) {
+    /// Runs the `dead` tasks until there are none; `release`: then lets a later one go to
+    /// a reaper.
+    fn run_dead(&self, release: bool) {
         loop {
-            let next = self.dead.lock().pop_front();
+            let next = {
+                let mut dead = self.dead.lock();
+                let next = dead.queue.pop_front();
+                // Under the lock that `push` looks at it under: no task is left behind.
+                if next.is_none() && release {
+                    dead.draining = false;
+                }
+                next
+            };
             let Some(runnable) = next else { break };
             runnable.run();
         }
-        // A swap, not a store: it reads the `draining` of a thread that queued a task and
-        // found it held, so this thread's next look at `dead` sees that task.
-        self.draining.swap(false, Ordering::AcqRel);
     }
 
     /// Whether [`Scheduler::close`] ran.
@@ -305,7 +341,9 @@ impl Scheduler {
         runnable
     }
 
-    fn push(&self, runnable: Runnable<Meta>) {
+    /// Queues a task to run. `rerun`: it was woken while it ran, and the thread that ran it
+    /// schedules it at the end of its step (holding no lock of its own).
+    fn push(self: &Arc<Self>, runnable: Runnable<Meta>, rerun: bool) {
         let mut ready = self.ready.lock();
         match ready.queue.as_mut() {
             Some(queue) => {
@@ -316,11 +354,50 @@ impl Scheduler {
                     self.work.notify(1.additional());
                 }
             }
-            None => {
-                // Closed: running the task drops its future (see `Guarded`).
+            None if rerun => {
+                // Closed while the task ran (on another driver): the thread that ran it
+                // drops its future now, before the runtime can end.
                 drop(ready);
-                self.dead.lock().push_back(runnable);
-                self.drain_dead();
+                runnable.run();
+            }
+            None => {
+                // Closed: running the task drops its future (see `Guarded`), but not here,
+                // inside a `wake`.
+                drop(ready);
+                let mut dead = self.dead.lock();
+                dead.queue.push_back(runnable);
+                if !dead.draining && !dead.reaping {
+                    dead.reaping = self.start_reaper();
+                }
+            }
+        }
+    }
+
+    /// Starts a thread that runs the `dead` tasks and ends when there are none: whether it
+    /// started (if not, the tasks wait for the next push or drain).
+    fn start_reaper(self: &Arc<Self>) -> bool {
+        let scheduler = Arc::clone(self);
+        let started = std::thread::Builder::new()
+            .name("tripod-asyncio-reaper".into())
+            .spawn(move || {
+                loop {
+                    let next = {
+                        let mut dead = scheduler.dead.lock();
+                        let next = dead.queue.pop_front();
+                        dead.reaping = next.is_some();
+                        next
+                    };
+                    let Some(runnable) = next else { return };
+                    runnable.run();
+                }
+            });
+        match started {
+            Ok(_) => true,
+            Err(err) => {
+                eprintln!(
+                    "tripod::asyncio: cannot start a thread to drop a closed loop's tasks: {err}"
+                );
+                false
             }
         }
     }
@@ -389,9 +466,9 @@ impl Drop for CloseOnDrop {
 }
 
 /// async-task's schedule function: the task's scheduler from its metadata.
-fn schedule(runnable: Runnable<Meta>) {
+fn schedule(runnable: Runnable<Meta>, info: async_task::ScheduleInfo) {
     let scheduler = Arc::clone(&runnable.metadata().scheduler);
-    scheduler.push(runnable);
+    scheduler.push(runnable, info.woken_while_running);
 }
 
 fn report_drop_panic(payload: Box<dyn std::any::Any + Send>) {
@@ -707,6 +784,45 @@ mod tests {
             1,
             "no cycle outlives the close"
         );
+    }
+
+    #[test]
+    fn a_wake_after_the_close_never_runs_the_task_inside_it() {
+        /// Sends the name of the thread it is dropped on.
+        struct OnDrop(std::sync::mpsc::Sender<Option<String>>);
+        impl Drop for OnDrop {
+            fn drop(&mut self) {
+                let thread = std::thread::current().name().map(str::to_owned);
+                let _ = self.0.send(thread);
+            }
+        }
+        let scheduler = Scheduler::new();
+        let runtime = runtime(&scheduler);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let task = scheduler.spawn(async move {
+            let _guard = OnDrop(tx);
+            std::future::pending::<()>().await
+        });
+        runtime.block_on(tokio::task::yield_now());
+        // As a task out of the close's reach ends up: the loop closed, the task not dropped
+        // yet, and its waker in another thread's hands.
+        scheduler.ready.lock().queue = None;
+        scheduler.closed.store(true, Ordering::Release);
+        let waker = scheduler
+            .tasks
+            .lock()
+            .iter()
+            .next()
+            .unwrap()
+            .1
+            .waker
+            .clone();
+        // The waker may hold a lock the future's destructor takes (event-listener does):
+        // the task must not run inside the wake.
+        waker.wake();
+        let dropped_on = rx.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(dropped_on, Ok(Some("tripod-asyncio-reaper".to_owned())));
+        drop(task);
     }
 
     #[test]
