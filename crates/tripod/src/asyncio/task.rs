@@ -1163,11 +1163,11 @@ pub(crate) fn take_outcome<T>(mut task: Task<T>) -> Result<T, TaskError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The tests that count warnings or make cells, one at a time (the counters are global).
-    static WARNINGS: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
+    pub(crate) static WARNINGS: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
 
     #[test]
     fn an_unretrieved_panic_warns_once_and_a_retrieved_one_does_not() {
