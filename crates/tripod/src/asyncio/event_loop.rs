@@ -331,7 +331,10 @@ impl EventLoop {
     }
 
     /// Closes the loop: Python's `loop.close()`. Tasks and callbacks not done are cancelled
-    /// (their futures dropped, here, on this thread); blocking jobs of
+    /// (their futures dropped, here, on this thread, or on a multi-thread loop by the
+    /// thread finishing the task's current step, before `close` returns; a task that a
+    /// thread outside the loop wakes at the very moment of the close is dropped right
+    /// after, on a helper thread, never inside that thread's wake); blocking jobs of
     /// [`to_thread`](super::to_thread) are waited for, except when closing from inside
     /// another loop's task (which must not block: the jobs then finish on their own).
     /// Closing twice is harmless.
