@@ -431,12 +431,17 @@ fn close_cancels_a_task_woken_later_by_another_thread() {
     assert_eq!(task.result(), Some(Err(TaskError::Cancelled)));
 }
 
-#[test]
-fn tasks_run_in_a_plain_tokio_runtime_and_end_with_it() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// A tokio runtime that is no tripod loop.
+fn plain_tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn tasks_run_in_a_plain_tokio_runtime_and_end_with_it() {
+    let runtime = plain_tokio_runtime();
     let (tx, rx) = mpsc::channel();
     let values = runtime.block_on(async {
         assert!(EventLoop::current().is_none());
@@ -733,10 +738,7 @@ fn a_detached_task_whose_value_panics_when_dropped_stops_nothing() {
 
 #[test]
 fn a_solo_task_whose_driver_never_ran_is_dropped_with_its_runtime() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = plain_tokio_runtime();
     let (tx, rx) = mpsc::channel();
     let guard = DropSignal(tx, "dropped with the runtime");
     // The block returns at once: the task's driver is spawned but never polled.

@@ -6,10 +6,10 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use super::scheduler::{AbortHandle, Id};
 use event_listener::Event;
 use parking_lot::Mutex;
 
+use super::scheduler::{AbortHandle, Id};
 use super::task::{Task, create_task};
 use crate::PanicError;
 

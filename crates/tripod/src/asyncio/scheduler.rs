@@ -12,13 +12,13 @@
 //!   tokio (its I/O and timers, and the `block_on` future), as asyncio's loop polls its
 //!   selector between rounds of ready callbacks.
 //! - **Registry**: every live task's waker and cancel flag, by a slab key the task keeps.
-//!   [`AbortHandle::abort`] flags the task and wakes it; [`Scheduler::close`] flags and
+//!   [`AbortHandle::abort`] flags the task and wakes it; [`Scheduler::close`] closes and
 //!   wakes them all.
 //! - **Cancellation** ends a task's future at its next poll, as tokio's `abort` does (a
 //!   task finished before that keeps its output): the task's output is then `None`. A task
 //!   always ends with an output, so its handle never sees a task closed without one.
-//! - **Close** flags every task and runs each one (which drops its future) on the closing
-//!   thread. A task is never run inside the `wake` that scheduled it (the waker may hold a
+//! - **Close** wakes every task, which then sees the scheduler closed, and runs each one
+//!   (dropping its future) on the closing thread. A task is never run inside the `wake` that scheduled it (the waker may hold a
 //!   lock that the future's destructor takes): one woken while the loop closes is run by
 //!   the close, one running meanwhile on another driver by that driver at the end of its
 //!   step, one woken by such a step by the loop's close once the runtime is gone, and one
@@ -162,11 +162,8 @@ impl Scheduler {
         let mut tasks = self.tasks.lock();
         let entry = tasks.vacant_entry();
         let key = entry.key();
-        // Under the registry's lock: either `close` flags this entry, or this sees it.
-        let cancelled = self.is_closed();
-        if cancelled {
-            self.cancels.fetch_add(1, Ordering::Release);
-        }
+        // Under the registry's lock: either `close` wakes this entry, or this sees it closed.
+        let closed = self.is_closed();
         let guarded = Guarded {
             future: Some(future),
             scheduler: Arc::clone(self),
@@ -184,10 +181,10 @@ impl Scheduler {
         entry.insert(Entry {
             id,
             waker: runnable.waker(),
-            cancelled,
+            cancelled: false,
         });
         drop(tasks);
-        if cancelled {
+        if closed {
             // Its future is dropped here and now, as tokio drops a future spawned on a
             // runtime that shut down (never on another task's stack).
             runnable.run();
@@ -272,28 +269,17 @@ impl Scheduler {
             self.closed.store(true, Ordering::Release);
             ready.queue.take()
         };
+        // A woken task sees `closed` at its poll and drops its future.
         let wakers: Vec<Waker> = {
-            let mut tasks = self.tasks.lock();
-            let mut flagged = 0;
-            let wakers = tasks
-                .iter_mut()
-                .map(|(_, entry)| {
-                    if !entry.cancelled {
-                        entry.cancelled = true;
-                        flagged += 1;
-                    }
-                    entry.waker.clone()
-                })
-                .collect();
-            self.cancels.fetch_add(flagged, Ordering::Release);
-            wakers
+            let tasks = self.tasks.lock();
+            tasks.iter().map(|(_, entry)| entry.waker.clone()).collect()
         };
         self.dead.lock().queue.extend(queued.into_iter().flatten());
         // Waking a task schedules it into `dead` (see `push`).
         for waker in wakers {
             waker.wake();
         }
-        self.run_dead(false);
+        self.run_dead(|_| {});
         // Idle drivers end.
         self.work.notify(usize::MAX);
         true
@@ -302,19 +288,19 @@ impl Scheduler {
     /// Runs the tasks scheduled since [`begin_close`](Scheduler::begin_close) on this
     /// thread; a task scheduled after this returns goes to a reaper thread.
     pub(crate) fn finish_close(&self) {
-        self.run_dead(true);
+        self.run_dead(|dead| dead.draining = false);
     }
 
-    /// Runs the `dead` tasks until there are none; `release`: then lets a later one go to
-    /// a reaper.
-    fn run_dead(&self, release: bool) {
+    /// Runs the `dead` tasks until there are none, then calls `done` on them (to say that
+    /// nobody runs them any more) under the lock `push` looks at them under: no task is
+    /// left behind.
+    fn run_dead(&self, done: impl Fn(&mut Dead)) {
         loop {
             let next = {
                 let mut dead = self.dead.lock();
                 let next = dead.queue.pop_front();
-                // Under the lock that `push` looks at it under: no task is left behind.
-                if next.is_none() && release {
-                    dead.draining = false;
+                if next.is_none() {
+                    done(&mut dead);
                 }
                 next
             };
@@ -379,18 +365,7 @@ impl Scheduler {
         let scheduler = Arc::clone(self);
         let started = std::thread::Builder::new()
             .name("tripod-asyncio-reaper".into())
-            .spawn(move || {
-                loop {
-                    let next = {
-                        let mut dead = scheduler.dead.lock();
-                        let next = dead.queue.pop_front();
-                        dead.reaping = next.is_some();
-                        next
-                    };
-                    let Some(runnable) = next else { return };
-                    runnable.run();
-                }
-            });
+            .spawn(move || scheduler.run_dead(|dead| dead.reaping = false));
         match started {
             Ok(_) => true,
             Err(err) => {
@@ -417,8 +392,8 @@ impl Scheduler {
         waker.wake();
     }
 
-    /// Whether the task must end without running on: flagged, or its loop closed (a task
-    /// woken while `close` flags the registry is not flagged yet).
+    /// Whether the task must end without running on: flagged by `abort`, or its loop
+    /// closed.
     fn is_cancelled(&self, key: usize, id: Id) -> bool {
         if self.is_closed() {
             return true;
@@ -471,11 +446,11 @@ fn schedule(runnable: Runnable<Meta>, info: async_task::ScheduleInfo) {
     scheduler.push(runnable, info.woken_while_running);
 }
 
-fn report_drop_panic(payload: Box<dyn std::any::Any + Send>) {
-    eprintln!(
-        "tripod::asyncio: a task's future {} while dropped",
-        PanicError::from_payload(payload)
-    );
+/// Reports a panic caught in a task's `what` (it must not unwind into the driver, or into
+/// async-task, which aborts); `when`: what the task's part was doing, if not polled.
+fn report_panic(what: &str, when: &str, payload: Box<dyn std::any::Any + Send>) {
+    let panic = PanicError::from_payload(payload);
+    eprintln!("tripod::asyncio: a task's {what} {panic}{when}");
 }
 
 pin_project! {
@@ -517,10 +492,7 @@ impl<F: Future> Future for Guarded<F> {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(output)) => Some(output),
             Err(payload) => {
-                eprintln!(
-                    "tripod::asyncio: a task's future {}",
-                    PanicError::from_payload(payload)
-                );
+                report_panic("future", "", payload);
                 None
             }
         };
@@ -541,10 +513,7 @@ impl<T> Drop for Kept<T> {
         if let Some(output) = self.0.take()
             && let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| drop(output)))
         {
-            eprintln!(
-                "tripod::asyncio: a task's output {} while dropped",
-                PanicError::from_payload(payload)
-            );
+            report_panic("output", " while dropped", payload);
         }
     }
 }
@@ -598,7 +567,7 @@ where
 fn drop_future<F>(future: Pin<&mut Option<F>>) {
     let mut future = future;
     if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| future.set(None))) {
-        report_drop_panic(payload);
+        report_panic("future", " while dropped", payload);
     }
 }
 
